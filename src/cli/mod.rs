@@ -1,0 +1,1 @@
+//! Command-line interface: one file per command, each a thin wrapper over the library.

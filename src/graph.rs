@@ -1,0 +1,1 @@
+//! The dependency graph of resource instances, and cycle detection.

@@ -1,0 +1,12 @@
+//! cairn: declarative infrastructure from YAML. See ARCHITECTURE.md for the map.
+
+pub mod addr;
+pub mod cli;
+pub mod engine;
+pub mod graph;
+pub mod plan;
+pub mod providers;
+pub mod schema;
+pub mod spec;
+pub mod state;
+pub mod value;

@@ -1,0 +1,1 @@
+//! Spec instances + refreshed state → Plan.

@@ -1,0 +1,1 @@
+//! Saved plan files: the plan, the state it was made against, and a checksum.

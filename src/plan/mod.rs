@@ -1,0 +1,253 @@
+//! The plan: plain data saying what apply will do, per resource instance, and why.
+//!
+//! Nothing here executes anything. `diff` builds a [`Plan`] from the expanded spec and the
+//! refreshed state; `file` saves and loads it; `render` prints it; the engine executes it.
+
+pub mod diff;
+pub mod file;
+pub mod render;
+
+use serde::{Deserialize, Serialize};
+
+use crate::addr::{ResourceAddr, ResourceMode};
+use crate::providers::ProviderConfig;
+use crate::spec::expr::Expr;
+use crate::value::Value;
+
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub cairn_version: String,
+    pub environment: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub mode: PlanMode,
+    /// The state the plan was made against; apply refuses a plan whose state has moved on.
+    pub prior_state: StateRef,
+    /// Provider instances apply needs, fully evaluated.
+    pub providers: Vec<ProviderConfig>,
+    /// One entry per resource instance in the spec or the state, in dependency order.
+    pub changes: Vec<ResourceChange>,
+    pub outputs: Vec<OutputChange>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    Normal,
+    Destroy,
+}
+
+/// Which state a plan was made against.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateRef {
+    /// `None` when the environment had no state yet.
+    pub lineage: Option<String>,
+    pub serial: u64,
+}
+
+/// What apply does with one instance. Replacements come in the two orders Terraform has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    /// A data source read at apply time, because its configuration depends on unknown values.
+    Read,
+    Update,
+    /// Replace: delete the old instance, then create the new one (`-/+`).
+    DeleteThenCreate,
+    /// Replace with `create_before_destroy` (`+/-`).
+    CreateThenDelete,
+    Delete,
+}
+
+impl Action {
+    /// Terraform's marker for the human plan.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Read => "<=",
+            Action::Update => "~",
+            Action::DeleteThenCreate => "-/+",
+            Action::CreateThenDelete => "+/-",
+            Action::Delete => "-",
+        }
+    }
+
+    /// Terraform's `change.actions` list.
+    pub fn terraform_actions(self) -> &'static [&'static str] {
+        match self {
+            Action::NoOp => &["no-op"],
+            Action::Create => &["create"],
+            Action::Read => &["read"],
+            Action::Update => &["update"],
+            Action::DeleteThenCreate => &["delete", "create"],
+            Action::CreateThenDelete => &["create", "delete"],
+            Action::Delete => &["delete"],
+        }
+    }
+
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+
+    pub fn creates(self) -> bool {
+        matches!(self, Action::Create) || self.is_replace()
+    }
+
+    pub fn deletes(self) -> bool {
+        matches!(self, Action::Delete) || self.is_replace()
+    }
+}
+
+/// Why an action was chosen, in Terraform's `action_reason` vocabulary. For display only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionReason {
+    ReplaceBecauseCannotUpdate,
+    ReplaceByRequest,
+    DeleteBecauseNoResourceConfig,
+    DeleteBecauseCountIndex,
+    DeleteBecauseEachKey,
+    DeleteBecauseNoModule,
+    ReadBecauseConfigUnknown,
+}
+
+impl ActionReason {
+    /// The sentence the human plan prints under the resource header.
+    pub fn explain(self) -> &'static str {
+        match self {
+            ActionReason::ReplaceBecauseCannotUpdate => "must be replaced",
+            ActionReason::ReplaceByRequest => "will be replaced, as requested",
+            ActionReason::DeleteBecauseNoResourceConfig => {
+                "will be destroyed because it is no longer in the configuration"
+            }
+            ActionReason::DeleteBecauseCountIndex => {
+                "will be destroyed because its index is outside the new count"
+            }
+            ActionReason::DeleteBecauseEachKey => {
+                "will be destroyed because its key is not in for_each"
+            }
+            ActionReason::DeleteBecauseNoModule => {
+                "will be destroyed because its module is no longer in the configuration"
+            }
+            ActionReason::ReadBecauseConfigUnknown => {
+                "will be read during apply because its configuration depends on values not yet known"
+            }
+        }
+    }
+}
+
+/// The planned change of one resource instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: ResourceAddr,
+    pub mode: ResourceMode,
+    pub resource_type: String,
+    /// Provider instance key (`fake`, `fake.dr`).
+    pub provider: String,
+    pub action: Action,
+    pub reason: Option<ActionReason>,
+    /// The cloud id of the existing instance.
+    pub id: Option<String>,
+    /// Last known attributes (refreshed), absent for a create.
+    pub before: Option<Value>,
+    /// The desired attributes: literals where known, residual expressions over other instances'
+    /// attributes where known only after apply. Absent for a delete.
+    pub after: Option<Expr>,
+    /// Attribute-level differences, for renderers. Unchanged attributes are listed too (with
+    /// `before == after`) so renderers can count what they hide.
+    pub attributes: Vec<AttrChange>,
+    /// Top-level attributes whose change forces replacement.
+    pub replace_paths: Vec<String>,
+    /// Instances this one depends on (by address), from references and `depends_on`.
+    pub depends_on: Vec<ResourceAddr>,
+    pub create_before_destroy: bool,
+    /// Typical seconds the create takes (from the schema), so apply starts long poles first.
+    pub weight: f64,
+}
+
+impl ResourceChange {
+    pub fn is_noop(&self) -> bool {
+        self.action == Action::NoOp
+    }
+}
+
+/// One top-level attribute, before and after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttrChange {
+    pub name: String,
+    /// Absent when the instance is being created or the attribute was unset.
+    pub before: Option<Value>,
+    /// `Value::Unknown` when known only after apply; absent on delete or when unset.
+    pub after: Option<Value>,
+    pub forces_replacement: bool,
+    pub sensitive: bool,
+}
+
+impl AttrChange {
+    pub fn is_changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Expr>,
+    pub sensitive: bool,
+}
+
+/// Counts for `Plan: X to add, Y to change, Z to destroy.` (a replacement counts as one add and
+/// one destroy, as in Terraform).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+    pub read: usize,
+}
+
+impl Plan {
+    /// Whether apply would do anything. The one place that decides it.
+    pub fn can_apply(&self) -> bool {
+        self.changes.iter().any(|c| !c.is_noop())
+            || self
+                .outputs
+                .iter()
+                .any(|o| o.after.as_ref().and_then(Expr::as_literal) != o.before.as_ref())
+    }
+
+    pub fn has_resource_changes(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| !c.is_noop() && c.action != Action::Read)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Delete => s.destroy += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    s.add += 1;
+                    s.destroy += 1;
+                }
+                Action::Read => s.read += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    pub fn change(&self, address: &ResourceAddr) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+}

@@ -1,0 +1,103 @@
+//! The expression tree of `${...}`: what the parser produces, what the partial evaluator
+//! rewrites, and what a saved plan stores for values known only after apply.
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::span::Span;
+use crate::value::Value;
+
+/// An expression with the span it was written at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExprKind {
+    /// A known value.
+    Literal(Value),
+    /// A reference by name: `vpc.id`, `inputs.cidr`, `each.value`, `module.db.endpoint`,
+    /// `public[*].id`. `root` is the first identifier; `steps` what follows.
+    Ref { root: String, steps: Vec<Step> },
+    /// An attribute of a resource instance not known until that instance is applied. Only the
+    /// partial evaluator produces this; `addr` is the absolute instance address
+    /// (`module.network.fake_network.vpc`), `path` the attribute path inside it.
+    ResourceAttr { addr: String, path: Vec<PathStep> },
+    /// String interpolation: the parts are converted to strings and concatenated.
+    Template(Vec<Expr>),
+    List(Vec<Expr>),
+    Map(Vec<(String, Expr)>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `cond ? a : b`
+    Conditional(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `name(args...)`
+    Call(String, Vec<Expr>),
+    /// A traversal applied to a computed value: `merge(a, b).x`, `(expr)[0]`, `lookup(...)[*].id`.
+    Traverse(Box<Expr>, Vec<Step>),
+}
+
+/// One step of a traversal as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// `.name`
+    Attr(String),
+    /// `[expr]`
+    Index(Expr),
+    /// `[*]`: apply the remaining steps to every element, giving a list.
+    Splat,
+}
+
+/// One step of a resolved attribute path inside a resource's attributes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        Expr { kind, span }
+    }
+
+    pub fn literal(value: Value, span: Span) -> Expr {
+        Expr::new(ExprKind::Literal(value), span)
+    }
+
+    /// The value when the expression is fully known.
+    pub fn as_literal(&self) -> Option<&Value> {
+        match &self.kind {
+            ExprKind::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+}

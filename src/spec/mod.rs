@@ -1,0 +1,6 @@
+//! From YAML files to the typed, spanned spec: environments, modules, resources and their
+//! expressions, checked against schemas, with diagnostics that point at `file:line:col`.
+
+pub mod diagnostic;
+pub mod expr;
+pub mod span;

@@ -1,0 +1,145 @@
+//! State: what cairn knows exists. The model (`State`, per-address `ResourceState`), the
+//! `StateStore` trait every backend implements, and locks.
+//!
+//! Secrets never reach a state file in plaintext: [`seal`] replaces every sensitive value with
+//! its SHA-256 digest, and the differ compares digests.
+
+pub mod local;
+pub mod lock;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::addr::{ResourceAddr, ResourceMode};
+use crate::value::Value;
+
+pub use lock::LockInfo;
+
+pub const STATE_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub format_version: u32,
+    /// Fixed for the life of one environment's state; a plan made against another lineage is
+    /// refused.
+    pub lineage: String,
+    /// +1 on every write.
+    pub serial: u64,
+    pub environment: String,
+    pub cairn_version: String,
+    pub resources: BTreeMap<ResourceAddr, ResourceState>,
+    /// Root outputs after the last apply, sealed.
+    pub outputs: BTreeMap<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceState {
+    pub resource_type: String,
+    pub mode: ResourceMode,
+    /// Provider instance key (`fake`, `fake.dr`).
+    pub provider: String,
+    pub status: ResourceStatus,
+    /// The cloud id; absent while a create is pending.
+    pub id: Option<String>,
+    /// Last known attributes, sealed.
+    pub attributes: Value,
+    /// What this instance depended on when it was last applied: deletes run in the reverse order.
+    pub dependencies: Vec<ResourceAddr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum ResourceStatus {
+    /// The cloud confirmed the resource exists.
+    Created,
+    /// A create was sent with this idempotency token and its answer was never recorded. The next
+    /// refresh looks the resource up by the token and adopts it, or forgets the intent.
+    Pending { token: String },
+}
+
+impl State {
+    pub fn new(environment: &str) -> State {
+        State {
+            format_version: STATE_FORMAT_VERSION,
+            lineage: new_lineage(),
+            serial: 0,
+            environment: environment.to_string(),
+            cairn_version: env!("CARGO_PKG_VERSION").to_string(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+}
+
+/// A random identifier for a new environment's state.
+pub fn new_lineage() -> String {
+    let bytes: [u8; 16] = rand::random();
+    let h = hex::encode(bytes);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// The value with every sensitive part replaced by `Sensitive("sha256:…")`: what state stores.
+pub fn seal(value: &Value) -> Value {
+    match value {
+        Value::Sensitive(inner) => {
+            if let Some(s) = inner.as_str().filter(|s| s.starts_with("sha256:")) {
+                return Value::Sensitive(Box::new(Value::string(s)));
+            }
+            let plain = serde_json::to_string(&inner.to_json_exposed()).unwrap_or_default();
+            let digest = Sha256::digest(plain.as_bytes());
+            Value::Sensitive(Box::new(Value::String(format!("sha256:{}", hex::encode(digest)))))
+        }
+        Value::List(items) => Value::List(items.iter().map(seal).collect()),
+        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), seal(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state file {path} is corrupt: {reason}; it was left untouched (restore it from {path}.backup or version control)")]
+    Corrupt { path: String, reason: String },
+    #[error("state file {path} was written by a newer cairn (format {found}, this cairn reads {supported})")]
+    TooNew {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+    #[error("state of environment `{environment}` is locked by {holder}")]
+    Locked { environment: String, holder: LockInfo },
+    #[error("state at {path} belongs to environment `{found}`, not `{expected}`")]
+    WrongEnvironment {
+        path: String,
+        found: String,
+        expected: String,
+    },
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A held lock; dropping it releases the lock.
+pub trait StateLock: Send + Sync {
+    fn info(&self) -> &LockInfo;
+}
+
+/// Where an environment's state lives. One implementation per backend.
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// A short description for messages: `local file .cairn/state/dev.json`.
+    fn describe(&self) -> String;
+    /// The stored state, or `None` when the environment has none yet.
+    async fn load(&self) -> Result<Option<State>, StateError>;
+    /// Writes `state` atomically after increasing its serial by one.
+    async fn save(&self, state: &mut State) -> Result<(), StateError>;
+    /// Takes the environment's lock, waiting up to `timeout` for a holder to release it.
+    async fn lock(&self, info: LockInfo, timeout: Duration) -> Result<Box<dyn StateLock>, StateError>;
+}
