@@ -34,6 +34,21 @@ pub struct State {
     pub resources: BTreeMap<ResourceAddr, ResourceState>,
     /// Root outputs after the last apply, sealed.
     pub outputs: BTreeMap<String, Value>,
+    /// Old instances replaced with `create_before_destroy` whose delete has not completed yet.
+    /// The next plan deletes them.
+    #[serde(default)]
+    pub deposed: Vec<DeposedResource>,
+}
+
+/// An instance that a `create_before_destroy` replacement superseded but has not deleted yet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeposedResource {
+    pub address: ResourceAddr,
+    pub resource_type: String,
+    pub provider: String,
+    pub id: String,
+    pub attributes: Value,
+    pub dependencies: Vec<ResourceAddr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,6 +86,7 @@ impl State {
             cairn_version: env!("CARGO_PKG_VERSION").to_string(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            deposed: Vec::new(),
         }
     }
 }
