@@ -1,1 +1,563 @@
-//! Spec instances + refreshed state → Plan.
+//! The differ: spec instances + refreshed state → [`Plan`].
+//!
+//! It is the [`InstancePlanner`] of the evaluation walk: for each instance it compares the
+//! configuration with the last known attributes, decides the action (create, update, replace,
+//! no-op, read) with its reasons, and answers with the attributes later references see: known
+//! ones as literals, the rest as residuals resolved during apply. Instances in state that the
+//! walk never reached become deletes.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use async_trait::async_trait;
+
+use super::{
+    Action, ActionReason, AttrChange, OutputChange, Plan, PlanMode, ResourceChange, StateRef,
+    PLAN_FORMAT_VERSION,
+};
+use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
+use crate::graph::ConfigGraph;
+use crate::providers::{DataRequest, ProviderSet};
+use crate::schema::{Presence, Schema, SchemaRegistry};
+use crate::spec::diagnostic::Diagnostic;
+use crate::spec::evaluate::{evaluate, InstanceConfig, InstancePlanner};
+use crate::spec::expr::{Expr, ExprKind, PathStep};
+use crate::spec::model::Environment;
+use crate::spec::span::Span;
+use crate::state::{seal, ResourceStatus, State};
+use crate::value::Value;
+
+/// What the plan is asked to do.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    pub mode: PlanMode,
+    /// Instances to replace even if nothing forces it (`-replace ADDRESS`).
+    pub replace: Vec<ResourceAddr>,
+}
+
+/// The inputs of a plan besides the spec.
+pub struct PlanInputs<'a> {
+    pub env: &'a Environment,
+    pub graph: &'a ConfigGraph,
+    pub schemas: &'a SchemaRegistry,
+    /// The stored state the plan is made against (its lineage and serial go in the plan).
+    pub stored: Option<&'a State>,
+    /// The state after refresh (equal to `stored` with `--refresh=false`).
+    pub refreshed: &'a State,
+    /// Unsealed attributes read during refresh, where the cloud returned them.
+    pub live: &'a BTreeMap<ResourceAddr, Value>,
+    /// Providers for reading data sources at plan time; `None` defers reads to apply.
+    pub providers: Option<&'a ProviderSet>,
+}
+
+/// Builds the plan.
+pub async fn make_plan(inputs: PlanInputs<'_>, options: &PlanOptions) -> Result<Plan, Vec<Diagnostic>> {
+    let mut differ = Differ {
+        schemas: inputs.schemas,
+        state: inputs.refreshed,
+        live: inputs.live,
+        providers: inputs.providers,
+        options,
+        changes: Vec::new(),
+        visited: HashSet::new(),
+        protected: BTreeMap::new(),
+    };
+    let evaluated = evaluate(inputs.env, inputs.graph, inputs.schemas, &mut differ).await?;
+    let mut diags = Vec::new();
+
+    if options.mode == PlanMode::Destroy {
+        differ.changes.clear();
+        differ.visited.clear();
+    }
+    // Everything in state that the walk did not reach is deleted.
+    let mut deletes = Vec::new();
+    for (addr, rs) in &inputs.refreshed.resources {
+        if differ.visited.contains(addr) || rs.mode == ResourceMode::Data {
+            continue;
+        }
+        let reason = if options.mode == PlanMode::Destroy {
+            None
+        } else if !evaluated.module_paths.contains(&addr.module_address()) {
+            Some(ActionReason::DeleteBecauseNoModule)
+        } else if evaluated.resource_blocks.contains(&addr.resource_address()) {
+            match addr.key {
+                Some(InstanceKey::Index(_)) => Some(ActionReason::DeleteBecauseCountIndex),
+                Some(InstanceKey::Key(_)) => Some(ActionReason::DeleteBecauseEachKey),
+                None => Some(ActionReason::DeleteBecauseNoResourceConfig),
+            }
+        } else {
+            Some(ActionReason::DeleteBecauseNoResourceConfig)
+        };
+        if let Some(span) = differ.protected.get(addr) {
+            diags.push(prevent_destroy_error(addr, span, "this plan destroys every resource of the environment"));
+        }
+        let before = differ.before(addr);
+        let schema = inputs.schemas.get(&rs.resource_type);
+        let attributes = match (&before, schema) {
+            (Some(before), Some(schema)) => attribute_changes(schema, Some(before), None, &BTreeSet::new()),
+            _ => Vec::new(),
+        };
+        deletes.push(ResourceChange {
+            address: addr.clone(),
+            mode: rs.mode,
+            resource_type: rs.resource_type.clone(),
+            provider: rs.provider.clone(),
+            action: Action::Delete,
+            reason,
+            id: rs.id.clone(),
+            before,
+            after: None,
+            attributes,
+            replace_paths: Vec::new(),
+            depends_on: rs.dependencies.clone(),
+            create_before_destroy: false,
+            weight: schema.map_or(1.0, |s| s.typical_create_secs),
+        });
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let mut changes = differ.changes;
+    changes.extend(deletes);
+
+    let outputs = if options.mode == PlanMode::Destroy {
+        inputs
+            .refreshed
+            .outputs
+            .iter()
+            .map(|(name, before)| OutputChange {
+                name: name.clone(),
+                before: Some(before.clone()),
+                after: None,
+                sensitive: before.is_sensitive(),
+            })
+            .collect()
+    } else {
+        evaluated
+            .outputs
+            .into_iter()
+            .map(|o| OutputChange {
+                before: inputs.refreshed.outputs.get(&o.name).cloned(),
+                sensitive: o.sensitive || o.value.as_literal().is_some_and(Value::contains_sensitive),
+                name: o.name,
+                after: Some(o.value),
+            })
+            .collect()
+    };
+
+    Ok(Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        cairn_version: env!("CARGO_PKG_VERSION").to_string(),
+        environment: inputs.env.name.clone(),
+        created_at: now_rfc3339(),
+        mode: options.mode,
+        prior_state: StateRef {
+            lineage: inputs.stored.map(|s| s.lineage.clone()),
+            serial: inputs.stored.map_or(0, |s| s.serial),
+        },
+        providers: evaluated.providers,
+        changes,
+        outputs,
+    })
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+struct Differ<'a> {
+    schemas: &'a SchemaRegistry,
+    state: &'a State,
+    live: &'a BTreeMap<ResourceAddr, Value>,
+    providers: Option<&'a ProviderSet>,
+    options: &'a PlanOptions,
+    changes: Vec<ResourceChange>,
+    visited: HashSet<ResourceAddr>,
+    /// Instances whose configuration sets `prevent_destroy`, with where.
+    protected: BTreeMap<ResourceAddr, Span>,
+}
+
+impl Differ<'_> {
+    /// The last known attributes: what refresh read where it could, else what state recorded.
+    fn before(&self, addr: &ResourceAddr) -> Option<Value> {
+        let rs = self.state.resources.get(addr)?;
+        if rs.status != ResourceStatus::Created {
+            return None;
+        }
+        let recorded = &rs.attributes;
+        match self.live.get(addr) {
+            // Write-only secrets do not come back from a read: keep what state recorded.
+            Some(Value::Map(live)) => {
+                let mut merged = live.clone();
+                if let Value::Map(rec) = recorded {
+                    for (k, v) in rec {
+                        if v.is_sensitive() && !merged.contains_key(k) {
+                            merged.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                Some(Value::Map(merged))
+            }
+            _ => Some(recorded.clone()),
+        }
+    }
+
+    async fn plan_data(&mut self, inst: InstanceConfig, schema: &Schema) -> Result<Expr, Diagnostic> {
+        let known: Option<BTreeMap<String, Value>> = inst
+            .config
+            .iter()
+            .map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+            .collect();
+        if let (Some(config), Some(providers)) = (&known, self.providers) {
+            let provider = providers
+                .get(&inst.provider)
+                .map_err(|e| Diagnostic::error_at(e.to_string(), &inst.span))?;
+            let response = provider
+                .read_data(DataRequest {
+                    address: inst.addr.to_string(),
+                    resource_type: inst.resource_type.clone(),
+                    config: Value::Map(config.clone()),
+                })
+                .await
+                .map_err(|e| Diagnostic::error_at(format!("reading {}: {e}", inst.addr), &inst.span))?;
+            return Ok(Expr::literal(response.attributes, inst.span.clone()));
+        }
+        // Read during apply: everything it returns is unknown until then.
+        let after = config_expr(&inst.config, &inst.span);
+        let attributes = schema
+            .attributes
+            .iter()
+            .map(|a| AttrChange {
+                name: a.name.to_string(),
+                before: None,
+                after: Some(inst.config.get(a.name).map_or(Value::Unknown, display_value)),
+                forces_replacement: false,
+                sensitive: a.sensitive,
+            })
+            .collect();
+        let object = planned_object(&inst.addr, schema, &BTreeMap::new(), &inst.span);
+        self.changes.push(ResourceChange {
+            address: inst.addr.clone(),
+            mode: ResourceMode::Data,
+            resource_type: inst.resource_type,
+            provider: inst.provider,
+            action: Action::Read,
+            reason: Some(ActionReason::ReadBecauseConfigUnknown),
+            id: None,
+            before: None,
+            after: Some(after),
+            attributes,
+            replace_paths: Vec::new(),
+            depends_on: inst.depends_on,
+            create_before_destroy: false,
+            weight: schema.typical_create_secs,
+        });
+        Ok(object)
+    }
+}
+
+#[async_trait]
+impl InstancePlanner for Differ<'_> {
+    async fn plan_instance(&mut self, inst: InstanceConfig) -> Result<Expr, Diagnostic> {
+        let Some(schema) = self.schemas.get(&inst.resource_type) else {
+            return Err(Diagnostic::error_at(format!("unknown resource type `{}`", inst.resource_type), &inst.span));
+        };
+        if schema.kind == crate::schema::SchemaKind::DataSource {
+            return self.plan_data(inst, schema).await;
+        }
+        self.visited.insert(inst.addr.clone());
+        if let Some(span) = &inst.lifecycle.prevent_destroy {
+            self.protected.insert(inst.addr.clone(), span.clone());
+        }
+        let before = self.before(&inst.addr);
+        let ignore_all = inst.lifecycle.ignore_changes.iter().any(|n| n.text == "all");
+        let ignored: BTreeSet<&str> = inst.lifecycle.ignore_changes.iter().map(|n| n.text.as_str()).collect();
+        for name in &inst.lifecycle.ignore_changes {
+            if name.text != "all" && schema.attribute(&name.text).is_none() {
+                return Err(Diagnostic::error_at(
+                    format!("`ignore_changes` names `{}`, which `{}` does not have", name.text, schema.type_name),
+                    &name.span,
+                ));
+            }
+        }
+
+        // The desired value of every settable attribute.
+        let mut desired: BTreeMap<String, Expr> = BTreeMap::new();
+        for attr in schema.attributes.iter().filter(|a| a.is_settable()) {
+            let prior = before.as_ref().and_then(|b| b.get(attr.name)).filter(|v| !is_empty(v));
+            if (ignore_all || ignored.contains(attr.name)) && before.is_some() {
+                if let Some(prior) = prior {
+                    desired.insert(attr.name.to_string(), Expr::literal(prior.clone(), inst.span.clone()));
+                }
+                continue;
+            }
+            match inst.config.get(attr.name) {
+                Some(expr) if expr.as_literal() != Some(&Value::Null) => {
+                    desired.insert(attr.name.to_string(), expr.clone());
+                }
+                _ => {
+                    if let Some(default) = &attr.default {
+                        desired.insert(attr.name.to_string(), Expr::literal(default.clone(), inst.span.clone()));
+                    } else if attr.presence == Presence::OptionalComputed {
+                        if let Some(prior) = prior {
+                            desired.insert(attr.name.to_string(), Expr::literal(prior.clone(), inst.span.clone()));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Which attributes change, and whether any of them forces replacement.
+        let mut changed = BTreeSet::new();
+        let mut replace_paths = Vec::new();
+        if let Some(before) = &before {
+            for attr in schema.attributes.iter().filter(|a| a.is_settable()) {
+                let prior = before.get(attr.name).cloned().unwrap_or(Value::Null);
+                let differs = match desired.get(attr.name) {
+                    Some(expr) => match expr.as_literal() {
+                        Some(v) => !same(v, &prior),
+                        None => true,
+                    },
+                    // Unset optional-computed attributes keep whatever the cloud chose.
+                    None if attr.presence == Presence::OptionalComputed => false,
+                    None => !is_empty(&prior),
+                };
+                if differs {
+                    changed.insert(attr.name.to_string());
+                    if attr.force_new {
+                        replace_paths.push(attr.name.to_string());
+                    }
+                }
+            }
+        }
+        let requested = self.options.replace.contains(&inst.addr);
+        let (action, reason) = match &before {
+            None => (Action::Create, None),
+            Some(_) if !replace_paths.is_empty() || requested => {
+                let action = if inst.lifecycle.create_before_destroy {
+                    Action::CreateThenDelete
+                } else {
+                    Action::DeleteThenCreate
+                };
+                let reason = if requested && replace_paths.is_empty() {
+                    ActionReason::ReplaceByRequest
+                } else {
+                    ActionReason::ReplaceBecauseCannotUpdate
+                };
+                (action, Some(reason))
+            }
+            Some(_) if !changed.is_empty() => (Action::Update, None),
+            Some(_) => (Action::NoOp, None),
+        };
+        if action.is_replace() {
+            if let Some(span) = &inst.lifecycle.prevent_destroy {
+                let why = if replace_paths.is_empty() {
+                    "it was asked to be replaced".to_string()
+                } else {
+                    format!("changing {} forces replacement", replace_paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
+                };
+                return Err(prevent_destroy_error(&inst.addr, span, &why));
+            }
+        }
+
+        // What references see: known attributes as literals, the rest as residuals.
+        let mut known: BTreeMap<String, Value> = BTreeMap::new();
+        for attr in &schema.attributes {
+            let value = match desired.get(attr.name) {
+                Some(expr) => expr.as_literal().cloned(),
+                None if attr.is_settable() && attr.presence != Presence::OptionalComputed => Some(Value::Null),
+                None => {
+                    let keeps_prior = matches!(action, Action::Update | Action::NoOp);
+                    if keeps_prior {
+                        before.as_ref().and_then(|b| b.get(attr.name)).cloned()
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(v) = value {
+                known.insert(attr.name.to_string(), v);
+            }
+        }
+        if schema.attribute("id").is_none() && matches!(action, Action::Update | Action::NoOp) {
+            if let Some(id) = self.state.resources.get(&inst.addr).and_then(|r| r.id.clone()) {
+                known.insert("id".into(), Value::String(id));
+            }
+        }
+        let object = planned_object(&inst.addr, schema, &known, &inst.span);
+
+        let after_values: BTreeMap<String, Value> = schema
+            .attributes
+            .iter()
+            .filter_map(|a| {
+                let v = match known.get(a.name) {
+                    Some(v) => v.clone(),
+                    None => Value::Unknown,
+                };
+                Some((a.name.to_string(), v))
+            })
+            .collect();
+        let forces: BTreeSet<String> = if action.is_replace() { replace_paths.iter().cloned().collect() } else { BTreeSet::new() };
+        let attributes = attribute_changes(schema, before.as_ref(), Some(&after_values), &forces);
+
+        let id = self.state.resources.get(&inst.addr).and_then(|r| r.id.clone());
+        self.changes.push(ResourceChange {
+            address: inst.addr,
+            mode: ResourceMode::Managed,
+            resource_type: inst.resource_type,
+            provider: inst.provider,
+            action,
+            reason,
+            id,
+            before: before.map(|b| seal(&b)),
+            after: Some(config_expr(&desired, &inst.span)),
+            attributes,
+            replace_paths,
+            depends_on: inst.depends_on,
+            create_before_destroy: inst.lifecycle.create_before_destroy,
+            weight: schema.typical_create_secs,
+        });
+        Ok(object)
+    }
+}
+
+fn prevent_destroy_error(addr: &ResourceAddr, span: &Span, why: &str) -> Diagnostic {
+    Diagnostic::error_at(
+        format!("{addr} has `lifecycle.prevent_destroy` set, but this plan would destroy it: {why}"),
+        span,
+    )
+    .with_help("remove `prevent_destroy` (or set it to false) if destroying it is intended; otherwise undo the change that forces it")
+}
+
+/// The top-level attribute diffs for renderers: every attribute that has a value before or
+/// after, sensitive values kept wrapped.
+fn attribute_changes(
+    schema: &Schema,
+    before: Option<&Value>,
+    after: Option<&BTreeMap<String, Value>>,
+    forces: &BTreeSet<String>,
+) -> Vec<AttrChange> {
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    if let Some(Value::Map(b)) = before {
+        names.extend(b.keys().map(String::as_str));
+    }
+    if let Some(a) = after {
+        names.extend(a.keys().map(String::as_str));
+    }
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let attr = schema.attribute(name);
+            let sensitive = attr.is_some_and(|a| a.sensitive);
+            let mark = |v: Value| if sensitive && !v.is_sensitive() && v != Value::Unknown { Value::Sensitive(Box::new(v)) } else { v };
+            let b = before.and_then(|b| b.get(name)).filter(|v| !is_empty(v)).cloned().map(mark);
+            let a = after.and_then(|a| a.get(name)).filter(|v| !is_empty(v)).cloned().map(mark);
+            if b.is_none() && a.is_none() {
+                return None;
+            }
+            let (b, a) = match (b, a) {
+                // Equal secrets compare by digest; show them as unchanged.
+                (Some(b), Some(a)) if same(&b, &a) => (Some(b.clone()), Some(b)),
+                other => other,
+            };
+            Some(AttrChange {
+                name: name.to_string(),
+                before: b,
+                after: a,
+                forces_replacement: forces.contains(name),
+                sensitive,
+            })
+        })
+        .collect()
+}
+
+/// Null, an empty list and an empty map all mean "not set": clouds return them interchangeably.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// Equality as the differ sees it: "not set" in any form is equal, secrets by digest.
+fn same(a: &Value, b: &Value) -> bool {
+    if is_empty(a) && is_empty(b) {
+        return true;
+    }
+    if a.contains_sensitive() || b.contains_sensitive() {
+        return strip_sensitive(&seal(a)) == strip_sensitive(&seal(b));
+    }
+    match (a, b) {
+        (Value::Map(x), Value::Map(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().all(|k| {
+                same(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null))
+            })
+        }
+        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        _ => a == b,
+    }
+}
+
+fn strip_sensitive(v: &Value) -> Value {
+    match v {
+        Value::Sensitive(inner) => strip_sensitive(inner),
+        Value::List(l) => Value::List(l.iter().map(strip_sensitive).collect()),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), strip_sensitive(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A value for display: residual expressions are unknown until apply.
+fn display_value(expr: &Expr) -> Value {
+    match &expr.kind {
+        ExprKind::Literal(v) => v.clone(),
+        ExprKind::Map(entries) => Value::Map(entries.iter().map(|(k, v)| (k.clone(), display_value(v))).collect()),
+        ExprKind::List(items) => Value::List(items.iter().map(display_value).collect()),
+        _ => Value::Unknown,
+    }
+}
+
+/// The configuration as one expression: a literal map when fully known.
+fn config_expr(config: &BTreeMap<String, Expr>, span: &Span) -> Expr {
+    if config.values().all(|e| e.as_literal().is_some()) {
+        return Expr::literal(
+            Value::Map(config.iter().filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone()))).collect()),
+            span.clone(),
+        );
+    }
+    Expr::new(ExprKind::Map(config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()), span.clone())
+}
+
+/// The object references to an instance see: `known` attributes as literals, every other
+/// attribute of the schema (and `id`) as a residual on the instance.
+fn planned_object(addr: &ResourceAddr, schema: &Schema, known: &BTreeMap<String, Value>, span: &Span) -> Expr {
+    let mut names: Vec<&str> = schema.attributes.iter().map(|a| a.name).collect();
+    if schema.attribute("id").is_none() {
+        names.push("id");
+    }
+    if names.iter().all(|n| known.contains_key(*n)) {
+        return Expr::literal(Value::Map(known.clone()), span.clone());
+    }
+    let address = addr.to_string();
+    let entries = names
+        .into_iter()
+        .map(|name| {
+            let value = match known.get(name) {
+                Some(v) => Expr::literal(v.clone(), span.clone()),
+                None => Expr::new(
+                    ExprKind::ResourceAttr {
+                        addr: address.clone(),
+                        path: vec![PathStep::Key(name.to_string())],
+                    },
+                    span.clone(),
+                ),
+            };
+            (name.to_string(), value)
+        })
+        .collect();
+    Expr::new(ExprKind::Map(entries), span.clone())
+}

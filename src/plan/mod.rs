@@ -203,6 +203,18 @@ pub struct OutputChange {
     pub sensitive: bool,
 }
 
+impl OutputChange {
+    /// Whether the output's value changes. Sensitive values are compared by digest, as state
+    /// holds them.
+    pub fn is_changed(&self) -> bool {
+        match self.after.as_ref().map(|e| e.as_literal()) {
+            None => self.before.is_some(),
+            Some(None) => true,
+            Some(Some(after)) => Some(crate::state::seal(after)) != self.before,
+        }
+    }
+}
+
 /// Counts for `Plan: X to add, Y to change, Z to destroy.` (a replacement counts as one add and
 /// one destroy, as in Terraform).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,11 +228,7 @@ pub struct Summary {
 impl Plan {
     /// Whether apply would do anything. The one place that decides it.
     pub fn can_apply(&self) -> bool {
-        self.changes.iter().any(|c| !c.is_noop())
-            || self
-                .outputs
-                .iter()
-                .any(|o| o.after.as_ref().and_then(Expr::as_literal) != o.before.as_ref())
+        self.changes.iter().any(|c| !c.is_noop()) || self.outputs.iter().any(OutputChange::is_changed)
     }
 
     pub fn has_resource_changes(&self) -> bool {

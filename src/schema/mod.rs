@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub mod check;
+
 use crate::value::Value;
 
 /// The type of an attribute.

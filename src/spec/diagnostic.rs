@@ -122,7 +122,10 @@ impl Sources {
         };
         let _ = writeln!(out, "{label}: {}", diag.message);
         if let Some(span) = &diag.span {
-            self.render_place(&mut out, span, "");
+            // A related place at the same span carries a label: show it there instead.
+            if !diag.related.iter().any(|(s, _)| s == span) {
+                self.render_place(&mut out, span, "");
+            }
         }
         for (span, note) in &diag.related {
             self.render_place(&mut out, span, note);

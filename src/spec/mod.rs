@@ -4,3 +4,7 @@
 pub mod diagnostic;
 pub mod expr;
 pub mod span;
+pub mod load;
+pub mod model;
+pub mod yaml;
+pub mod evaluate;

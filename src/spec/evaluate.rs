@@ -1,0 +1,676 @@
+//! Evaluation of a loaded environment in dependency order: module inputs, locals, resources
+//! (expanded by `count` / `for_each` into instances) and outputs.
+//!
+//! Each resource instance's evaluated configuration goes to an [`InstancePlanner`], which decides
+//! what happens to it and answers with what references to it see (known attributes as literals,
+//! the rest as residuals). The differ is one planner; `validate` uses the same one with no state.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use async_trait::async_trait;
+
+use super::diagnostic::{did_you_mean, Diagnostic};
+use super::expr::{eval, Expr, ExprKind, Scope};
+use super::model::{Environment, Lifecycle};
+use super::span::Span;
+use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
+use crate::graph::{ConfigGraph, Item};
+use crate::providers::ProviderConfig;
+use crate::schema::check::coerce;
+use crate::schema::{SchemaKind, SchemaRegistry};
+use crate::value::Value;
+
+/// Most instances one resource block may expand to: a hostile or mistaken `count` must fail
+/// with a message, not exhaust memory.
+pub const MAX_INSTANCES_PER_BLOCK: usize = 100_000;
+
+/// One resource instance, evaluated and type-checked, for the planner.
+#[derive(Clone, Debug)]
+pub struct InstanceConfig {
+    pub addr: ResourceAddr,
+    pub resource_type: String,
+    /// Provider instance key (`fake`, `fake.dr`).
+    pub provider: String,
+    /// Attribute → value as configured (environment tags merged in): literals where known,
+    /// residuals otherwise. Literal values of sensitive attributes are wrapped as sensitive.
+    pub config: BTreeMap<String, Expr>,
+    pub depends_on: Vec<ResourceAddr>,
+    pub lifecycle: Lifecycle,
+    pub span: Span,
+}
+
+/// Decides what happens to each instance as the walk reaches it.
+#[async_trait]
+pub trait InstancePlanner: Send {
+    /// Returns the object references to this instance see.
+    async fn plan_instance(&mut self, instance: InstanceConfig) -> Result<Expr, Diagnostic>;
+}
+
+/// What the walk produced besides the planner's own results.
+#[derive(Clone, Debug)]
+pub struct Evaluated {
+    pub providers: Vec<ProviderConfig>,
+    /// Root module outputs.
+    pub outputs: Vec<EvaluatedOutput>,
+    /// Resource addresses (without instance keys) of every resource block.
+    pub resource_blocks: BTreeSet<String>,
+    /// Addresses of every module instance (`module.a.module.b`).
+    pub module_paths: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EvaluatedOutput {
+    pub name: String,
+    pub value: Expr,
+    pub sensitive: bool,
+}
+
+/// Walks `graph` in order, evaluating everything and handing each instance to `planner`.
+pub async fn evaluate(
+    env: &Environment,
+    graph: &ConfigGraph,
+    schemas: &SchemaRegistry,
+    planner: &mut dyn InstancePlanner,
+) -> Result<Evaluated, Vec<Diagnostic>> {
+    let mut walk = Walk {
+        env,
+        graph,
+        env_vars: environment_variables(),
+        inputs: vec![HashMap::new(); graph.instances.len()],
+        locals: vec![HashMap::new(); graph.instances.len()],
+        outputs: vec![HashMap::new(); graph.instances.len()],
+        bindings: HashMap::new(),
+        addrs: HashMap::new(),
+        failed: HashSet::new(),
+        diags: Vec::new(),
+    };
+
+    let root_scope = walk.scope(0, None, None);
+    let mut early = Vec::new();
+    let mut providers = Vec::new();
+    for block in &env.providers {
+        match eval(&block.settings, &root_scope).map(|e| e.as_literal().cloned()) {
+            Ok(Some(settings)) => providers.push(ProviderConfig {
+                name: block.name.clone(),
+                alias: block.alias.clone(),
+                settings,
+                project_dir: env.project_dir.clone(),
+                environment: env.name.clone(),
+            }),
+            Ok(None) => early.push(Diagnostic::error_at(
+                format!("the settings of provider `{}` must be known before any resource exists", block.key()),
+                &block.span,
+            )),
+            Err(d) => early.push(d),
+        }
+    }
+    let env_tags = match &env.tags {
+        Some(tags) => match eval(tags, &root_scope) {
+            Ok(e) => match e.as_literal() {
+                Some(Value::Map(_)) => Some(e),
+                Some(Value::Null) => None,
+                _ => {
+                    early.push(
+                        Diagnostic::error_at("`tags` must be a mapping of tag names to values known before apply", &tags.span)
+                            .with_help("write e.g. `tags: { env: dev, system: datasets }`"),
+                    );
+                    None
+                }
+            },
+            Err(d) => {
+                early.push(d);
+                None
+            }
+        },
+        None => None,
+    };
+    walk.diags.extend(early);
+    let known_providers: BTreeSet<String> = providers.iter().map(ProviderConfig::key).collect();
+
+    for &item in &graph.order {
+        // An item whose dependency failed cannot be evaluated meaningfully; its own error would
+        // only repeat the first one.
+        let blocked = graph.resource_deps.get(&item).is_some_and(|deps| deps.iter().any(|d| walk.failed.contains(d)))
+            || walk.depends_on_failed(item);
+        if blocked {
+            walk.failed.insert(item);
+            continue;
+        }
+        let result = match item {
+            Item::Input { inst, idx } => walk.input(inst, idx),
+            Item::Local { inst, idx } => walk.local(inst, idx),
+            Item::Output { inst, idx } => walk.output(inst, idx),
+            Item::Resource { inst, idx } => {
+                walk.resource(inst, idx, schemas, env_tags.as_ref(), &known_providers, planner)
+                    .await
+            }
+        };
+        if let Err(diags) = result {
+            walk.diags.extend(diags);
+            walk.failed.insert(item);
+        }
+    }
+
+    if walk.diags.iter().any(Diagnostic::is_error) {
+        return Err(walk.diags);
+    }
+    let root = &graph.instances[0].module;
+    let outputs = root
+        .outputs
+        .iter()
+        .filter_map(|o| {
+            Some(EvaluatedOutput {
+                name: o.name.text.clone(),
+                value: walk.outputs[0].get(&o.name.text)?.clone(),
+                sensitive: o.sensitive,
+            })
+        })
+        .collect();
+    let mut resource_blocks = BTreeSet::new();
+    let mut module_paths = BTreeSet::new();
+    for inst in &graph.instances {
+        module_paths.insert(inst.address());
+        for r in &inst.module.resources {
+            let mode = match schemas.get(&r.type_name.text).map(|s| s.kind) {
+                Some(SchemaKind::DataSource) => ResourceMode::Data,
+                _ => ResourceMode::Managed,
+            };
+            let addr = ResourceAddr {
+                module: inst.path.clone(),
+                mode,
+                resource_type: r.type_name.text.clone(),
+                name: r.name.text.clone(),
+                key: None,
+            };
+            resource_blocks.insert(addr.resource_address());
+        }
+    }
+    Ok(Evaluated {
+        providers,
+        outputs,
+        resource_blocks,
+        module_paths,
+    })
+}
+
+struct Walk<'a> {
+    env: &'a Environment,
+    graph: &'a ConfigGraph,
+    env_vars: Expr,
+    inputs: Vec<HashMap<String, Expr>>,
+    locals: Vec<HashMap<String, Expr>>,
+    outputs: Vec<HashMap<String, Expr>>,
+    /// Resource block (module instance, name) → what references to it see.
+    bindings: HashMap<(usize, String), Expr>,
+    /// Resource item → the instance addresses it expanded to.
+    addrs: HashMap<Item, Vec<ResourceAddr>>,
+    failed: HashSet<Item>,
+    diags: Vec<Diagnostic>,
+}
+
+type ItemResult = Result<(), Vec<Diagnostic>>;
+
+impl<'a> Walk<'a> {
+    fn scope(&self, inst: usize, each: Option<(String, Expr)>, count: Option<usize>) -> ModuleScope<'_> {
+        ModuleScope {
+            walk: self,
+            inst,
+            each,
+            count,
+        }
+    }
+
+    fn depends_on_failed(&self, item: Item) -> bool {
+        // Inputs, locals and outputs have no resource deps entry for other non-resource items;
+        // check their direct references through the graph's dependents relation instead.
+        self.failed.iter().any(|f| self.graph.dependents(*f).any(|d| d == item))
+    }
+
+    fn input(&mut self, inst: usize, idx: usize) -> ItemResult {
+        let instance = &self.graph.instances[inst];
+        let decl = &instance.module.inputs[idx];
+        let passed = instance.parent.as_ref().and_then(|(parent, call)| {
+            call.inputs
+                .iter()
+                .find(|(n, _)| n.text == decl.name.text)
+                .map(|(_, e)| (*parent, e))
+        });
+        let (scope_inst, expr) = match (passed, &decl.default) {
+            (Some((parent, e)), _) => (parent, e),
+            (None, Some(default)) => (inst, default),
+            (None, None) => return Ok(()), // reported by the loader
+        };
+        let value = eval(expr, &self.scope(scope_inst, None, None)).map_err(|d| vec![d])?;
+        let value = match value.as_literal() {
+            Some(literal) => {
+                let coerced = coerce(literal, &decl.ty).map_err(|m| {
+                    let source = instance
+                        .parent
+                        .as_ref()
+                        .map(|(_, c)| c.source.text.clone())
+                        .unwrap_or_default();
+                    let mut d = Diagnostic::error_at(
+                        format!("input `{}` of module `{source}` must be {}: {m}", decl.name.text, decl.ty),
+                        &expr.span,
+                    );
+                    if let Some(h) = m.help() {
+                        d = d.with_help(h);
+                    }
+                    vec![d]
+                })?;
+                let coerced = if decl.sensitive && !coerced.is_sensitive() {
+                    Value::Sensitive(Box::new(coerced))
+                } else {
+                    coerced
+                };
+                Expr::literal(coerced, value.span)
+            }
+            None => value,
+        };
+        self.inputs[inst].insert(decl.name.text.clone(), value);
+        Ok(())
+    }
+
+    fn local(&mut self, inst: usize, idx: usize) -> ItemResult {
+        let (name, expr) = &self.graph.instances[inst].module.locals[idx];
+        let value = eval(expr, &self.scope(inst, None, None)).map_err(|d| vec![d])?;
+        self.locals[inst].insert(name.text.clone(), value);
+        Ok(())
+    }
+
+    fn output(&mut self, inst: usize, idx: usize) -> ItemResult {
+        let decl = &self.graph.instances[inst].module.outputs[idx];
+        let value = eval(&decl.value, &self.scope(inst, None, None)).map_err(|d| vec![d])?;
+        let value = match (decl.sensitive, value.as_literal()) {
+            (true, Some(v)) if !v.is_sensitive() => Expr::literal(Value::Sensitive(Box::new(v.clone())), value.span),
+            _ => value,
+        };
+        self.outputs[inst].insert(decl.name.text.clone(), value);
+        Ok(())
+    }
+
+    async fn resource(
+        &mut self,
+        inst: usize,
+        idx: usize,
+        schemas: &SchemaRegistry,
+        env_tags: Option<&Expr>,
+        known_providers: &BTreeSet<String>,
+        planner: &mut dyn InstancePlanner,
+    ) -> ItemResult {
+        let instance = &self.graph.instances[inst];
+        let block = &instance.module.resources[idx];
+        let Some(schema) = schemas.get(&block.type_name.text) else {
+            return Ok(()); // reported by the loader
+        };
+        let provider = match &block.provider {
+            Some(p) => p.text.clone(),
+            None => instance
+                .providers
+                .get(schema.provider)
+                .cloned()
+                .unwrap_or_else(|| schema.provider.to_string()),
+        };
+        if !known_providers.contains(&provider) {
+            let span = block.provider.as_ref().map(|p| &p.span).unwrap_or(&block.type_name.span);
+            let configured: Vec<&str> = known_providers.iter().map(String::as_str).collect();
+            let mut d = Diagnostic::error_at(
+                format!(
+                    "`{}` needs the provider `{provider}`, which environments/{}.yaml does not configure",
+                    block.type_name.text, self.env.name
+                ),
+                span,
+            );
+            d = match did_you_mean(&provider, configured.iter().copied()) {
+                Some(close) => d.with_help(format!("did you mean `{close}`?")),
+                None => d.with_help(format!("add `{provider}: {{}}` under `providers:` in environments/{}.yaml", self.env.name)),
+            };
+            return Err(vec![d]);
+        }
+        let mode = match schema.kind {
+            SchemaKind::DataSource => ResourceMode::Data,
+            SchemaKind::Resource => ResourceMode::Managed,
+        };
+
+        // Expansion: `count` → indexed instances, `for_each` → keyed instances.
+        let scope = self.scope(inst, None, None);
+        let mut keys: Vec<(Option<InstanceKey>, Option<(String, Expr)>, Option<usize>)> = Vec::new();
+        if let Some(count) = &block.count {
+            let n = eval(count, &scope).map_err(|d| vec![d])?;
+            let n = match n.as_literal().map(Value::expose) {
+                Some(Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && (*n as usize) <= MAX_INSTANCES_PER_BLOCK => *n as usize,
+                Some(Value::Number(n)) => {
+                    return Err(vec![Diagnostic::error_at(
+                        format!("`count` must be a whole number from 0 to {MAX_INSTANCES_PER_BLOCK}, got {}", crate::value::format_number(*n)),
+                        &count.span,
+                    )])
+                }
+                Some(other) => {
+                    return Err(vec![Diagnostic::error_at(
+                        format!("`count` must be a whole number, found {}", describe(other)),
+                        &count.span,
+                    )])
+                }
+                None => return Err(vec![unknown_repetition("count", &count.span)]),
+            };
+            keys.extend((0..n).map(|i| (Some(InstanceKey::Index(i as u64)), None, Some(i))));
+        } else if let Some(for_each) = &block.for_each {
+            let value = eval(for_each, &scope).map_err(|d| vec![d])?;
+            let Some(literal) = value.as_literal() else {
+                return Err(vec![unknown_repetition("for_each", &for_each.span)]);
+            };
+            match literal.expose() {
+                Value::Map(map) => {
+                    if map.len() > MAX_INSTANCES_PER_BLOCK {
+                        return Err(vec![too_many(&for_each.span, map.len())]);
+                    }
+                    for (k, v) in map {
+                        keys.push((
+                            Some(InstanceKey::Key(k.clone())),
+                            Some((k.clone(), Expr::literal(v.clone(), for_each.span.clone()))),
+                            None,
+                        ));
+                    }
+                }
+                Value::List(items) => {
+                    if items.len() > MAX_INSTANCES_PER_BLOCK {
+                        return Err(vec![too_many(&for_each.span, items.len())]);
+                    }
+                    let mut seen = BTreeSet::new();
+                    for item in items {
+                        let Some(k) = item.as_str() else {
+                            return Err(vec![Diagnostic::error_at(
+                                format!("`for_each` over a list needs strings (each becomes an instance key), found {}", describe(item)),
+                                &for_each.span,
+                            )
+                            .with_help("use a map to key instances by name, or `count` for numbered instances")]);
+                        };
+                        if seen.insert(k.to_string()) {
+                            keys.push((
+                                Some(InstanceKey::Key(k.to_string())),
+                                Some((k.to_string(), Expr::literal(item.clone(), for_each.span.clone()))),
+                                None,
+                            ));
+                        }
+                    }
+                }
+                other => {
+                    return Err(vec![Diagnostic::error_at(
+                        format!("`for_each` must be a map or a list of strings, found {}", describe(other)),
+                        &for_each.span,
+                    )
+                    .with_help("write e.g. `for_each: ${inputs.azs}` where `azs` is a list of strings")]);
+                }
+            }
+        } else {
+            keys.push((None, None, None));
+        }
+
+        let depends_on: Vec<ResourceAddr> = self
+            .graph
+            .resource_deps
+            .get(&Item::Resource { inst, idx })
+            .into_iter()
+            .flatten()
+            .flat_map(|dep| self.addrs.get(dep).into_iter().flatten().cloned())
+            .collect();
+
+        let mut objects: Vec<(Option<InstanceKey>, Expr)> = Vec::with_capacity(keys.len());
+        let mut diags = Vec::new();
+        let mut instance_addrs = Vec::with_capacity(keys.len());
+        for (key, each, count) in keys {
+            let addr = ResourceAddr {
+                module: instance.path.clone(),
+                mode,
+                resource_type: block.type_name.text.clone(),
+                name: block.name.text.clone(),
+                key: key.clone(),
+            };
+            let scope = self.scope(inst, each, count);
+            let config = match configure(&block.properties, &scope, schema, env_tags) {
+                Ok(c) => c,
+                Err(mut d) => {
+                    diags.append(&mut d);
+                    continue;
+                }
+            };
+            let planned = planner
+                .plan_instance(InstanceConfig {
+                    addr: addr.clone(),
+                    resource_type: block.type_name.text.clone(),
+                    provider: provider.clone(),
+                    config,
+                    depends_on: depends_on.clone(),
+                    lifecycle: block.lifecycle.clone(),
+                    span: block.span.clone(),
+                })
+                .await;
+            match planned {
+                Ok(object) => objects.push((key, object)),
+                Err(d) => diags.push(d),
+            }
+            instance_addrs.push(addr);
+        }
+        self.addrs.insert(Item::Resource { inst, idx }, instance_addrs);
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let span = block.span.clone();
+        let binding = if block.count.is_some() {
+            fold(ExprKind::List(objects.into_iter().map(|(_, o)| o).collect()), span)
+        } else if block.for_each.is_some() {
+            fold(
+                ExprKind::Map(
+                    objects
+                        .into_iter()
+                        .filter_map(|(k, o)| match k {
+                            Some(InstanceKey::Key(k)) => Some((k, o)),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                span,
+            )
+        } else {
+            objects.into_iter().next().map(|(_, o)| o).unwrap_or(Expr::literal(Value::Null, span))
+        };
+        self.bindings.insert((inst, block.name.text.clone()), binding);
+        Ok(())
+    }
+}
+
+/// Evaluates a block's properties for one instance: environment tags merged, literals coerced
+/// to the schema's types, sensitive attributes marked.
+fn configure(
+    properties: &Expr,
+    scope: &ModuleScope<'_>,
+    schema: &crate::schema::Schema,
+    env_tags: Option<&Expr>,
+) -> Result<BTreeMap<String, Expr>, Vec<Diagnostic>> {
+    let mut config = BTreeMap::new();
+    let mut diags = Vec::new();
+    let entries: Vec<(String, Expr)> = match &properties.kind {
+        ExprKind::Map(entries) => entries.clone(),
+        ExprKind::Literal(Value::Map(map)) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), Expr::literal(v.clone(), properties.span.clone())))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (name, expr) in entries {
+        match eval(&expr, scope) {
+            Ok(value) => {
+                config.insert(name, value);
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    if let Some(tags) = env_tags.filter(|_| schema.is_taggable()) {
+        let merged = match config.remove("tags") {
+            Some(own) => {
+                let span = own.span.clone();
+                let call = Expr::new(ExprKind::Call("merge".into(), vec![tags.clone(), own]), span);
+                match eval(&call, scope) {
+                    Ok(v) => v,
+                    Err(d) => {
+                        diags.push(d);
+                        tags.clone()
+                    }
+                }
+            }
+            None => tags.clone(),
+        };
+        config.insert("tags".into(), merged);
+    }
+    for (name, value) in config.iter_mut() {
+        let Some(attr) = schema.attribute(name) else { continue };
+        if let Some(literal) = value.as_literal() {
+            match coerce(literal, &attr.ty) {
+                Ok(mut v) => {
+                    if attr.sensitive && !v.is_sensitive() && v != Value::Null {
+                        v = Value::Sensitive(Box::new(v));
+                    }
+                    *value = Expr::literal(v, value.span.clone());
+                }
+                Err(m) => {
+                    let mut d = Diagnostic::error_at(
+                        format!("wrong type for `{name}` of `{}`: {m}", schema.type_name),
+                        &value.span,
+                    );
+                    if let Some(h) = m.help() {
+                        d = d.with_help(h);
+                    }
+                    diags.push(d);
+                }
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(config)
+    } else {
+        Err(diags)
+    }
+}
+
+fn unknown_repetition(what: &str, span: &Span) -> Diagnostic {
+    Diagnostic::error_at(
+        format!("`{what}` depends on resource attributes that are known only after apply"),
+        span,
+    )
+    .with_help(format!(
+        "`{what}` must be known at plan time: base it on inputs or locals, or apply the resources it depends on first (`cairn apply -target`)"
+    ))
+}
+
+fn too_many(span: &Span, n: usize) -> Diagnostic {
+    Diagnostic::error_at(
+        format!("`for_each` has {n} elements; a resource expands to at most {MAX_INSTANCES_PER_BLOCK} instances"),
+        span,
+    )
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value.expose() {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::List(_) => "a list",
+        Value::Map(_) => "a map",
+        Value::Unknown => "an unknown value",
+        Value::Sensitive(_) => "a sensitive value",
+    }
+}
+
+/// A list or map expression whose parts are all literals, as one literal.
+fn fold(kind: ExprKind, span: Span) -> Expr {
+    match &kind {
+        ExprKind::List(items) if items.iter().all(|i| i.as_literal().is_some()) => Expr::literal(
+            Value::List(items.iter().filter_map(|i| i.as_literal().cloned()).collect()),
+            span,
+        ),
+        ExprKind::Map(entries) if entries.iter().all(|(_, v)| v.as_literal().is_some()) => Expr::literal(
+            Value::Map(
+                entries
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+                    .collect(),
+            ),
+            span,
+        ),
+        _ => Expr::new(kind, span),
+    }
+}
+
+fn map_of(values: &HashMap<String, Expr>, span: &Span) -> Expr {
+    let mut entries: Vec<(String, Expr)> = values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    fold(ExprKind::Map(entries), span.clone())
+}
+
+/// Every environment variable, sensitive from the moment it is read (secrets come from there).
+fn environment_variables() -> Expr {
+    let vars: BTreeMap<String, Value> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .map(|(k, v)| (k, Value::Sensitive(Box::new(Value::String(v)))))
+        .collect();
+    Expr::literal(Value::Map(vars), Span::synthetic("environment variables"))
+}
+
+/// What names mean inside one module instance (and one `count`/`for_each` instance).
+struct ModuleScope<'a> {
+    walk: &'a Walk<'a>,
+    inst: usize,
+    each: Option<(String, Expr)>,
+    count: Option<usize>,
+}
+
+impl Scope for ModuleScope<'_> {
+    fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {
+        let walk = self.walk;
+        let instance = &walk.graph.instances[self.inst];
+        match name {
+            "inputs" | "var" => Ok(map_of(&walk.inputs[self.inst], span)),
+            "locals" | "local" => Ok(map_of(&walk.locals[self.inst], span)),
+            "module" => {
+                let mut entries: Vec<(String, Expr)> = instance
+                    .children
+                    .iter()
+                    .map(|(call, &child)| (call.clone(), map_of(&walk.outputs[child], span)))
+                    .collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Ok(fold(ExprKind::Map(entries), span.clone()))
+            }
+            "each" => match &self.each {
+                Some((key, value)) => Ok(fold(
+                    ExprKind::Map(vec![
+                        ("key".into(), Expr::literal(Value::String(key.clone()), span.clone())),
+                        ("value".into(), value.clone()),
+                    ]),
+                    span.clone(),
+                )),
+                None => Err(Diagnostic::error_at("`each` is only available in a resource with `for_each`", span)
+                    .with_help("add `for_each:` to this resource, or refer to a value that is not per-instance")),
+            },
+            "count" => match self.count {
+                Some(i) => Ok(Expr::literal(
+                    Value::Map(BTreeMap::from([("index".to_string(), Value::Number(i as f64))])),
+                    span.clone(),
+                )),
+                None => Err(Diagnostic::error_at("`count.index` is only available in a resource with `count`", span)
+                    .with_help("add `count:` to this resource")),
+            },
+            "env" => Ok(walk.env_vars.clone()),
+            "environment" => Ok(Expr::literal(Value::String(walk.env.name.clone()), span.clone())),
+            other => {
+                if let Some(binding) = walk.bindings.get(&(self.inst, other.to_string())) {
+                    return Ok(binding.clone());
+                }
+                if let Some(&child) = instance.children.get(other) {
+                    return Ok(map_of(&walk.outputs[child], span));
+                }
+                Err(Diagnostic::error_at(format!("undefined reference `{other}`"), span))
+            }
+        }
+    }
+}
