@@ -1,1 +1,111 @@
-//! Command-line interface: one file per command, each a thin wrapper over the library.
+//! Command-line interface: the clap definitions and the dispatch table. Each command lives in
+//! its own file and is a thin wrapper over the library; exit codes are decided here and printed
+//! by `main`.
+
+mod apply;
+mod completions;
+mod graph;
+mod output;
+mod plan;
+mod project;
+mod schema;
+mod show;
+mod state;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use output::report;
+
+const EXAMPLES: &str = "\
+Examples:
+  cairn validate -e dev
+  cairn plan -e dev
+  cairn plan -e stg --out plan.cairn --json plan.json --markdown plan.md --detailed-exitcode
+  cairn apply -e dev
+  cairn apply plan.cairn
+  cairn destroy -e dev
+  cairn graph -e dev --format mermaid
+  cairn state list -e dev
+  cairn schema fake_network";
+
+/// Declarative infrastructure from YAML: plan and apply environments in dependency order.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// Run as if started in DIR (the project with environments/ and modules/).
+    #[arg(short = 'C', long = "chdir", global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); or set CAIRN_LOG.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Never print ANSI colors (also: the NO_COLOR environment variable).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load, type-check and graph an environment without touching the cloud.
+    Validate(validate::Args),
+    /// Show what apply would change.
+    Plan(plan::Args),
+    /// Apply an environment (after a confirmed plan) or a saved plan file.
+    Apply(apply::Args),
+    /// Delete every resource of an environment, in reverse dependency order.
+    Destroy(apply::DestroyArgs),
+    /// Render a saved plan file.
+    Show(show::Args),
+    /// Print the dependency graph as DOT or Mermaid.
+    Graph(graph::Args),
+    /// Inspect state.
+    #[command(subcommand)]
+    State(state::Command),
+    /// List the resource types cairn knows, or describe one.
+    Schema(schema::Args),
+    /// Print a shell completion script.
+    Completions(completions::Args),
+}
+
+/// How a successful command ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// Success, and there are changes (`--detailed-exitcode`).
+    Changes,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Changes => 2,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    output::init_logging(cli.verbose);
+    let ctx = project::Context::new(cli.chdir.as_deref(), cli.no_color)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Validate(args) => validate::run(&ctx, args).await,
+            Command::Plan(args) => plan::run(&ctx, args).await,
+            Command::Apply(args) => apply::run(&ctx, args).await,
+            Command::Destroy(args) => apply::destroy(&ctx, args).await,
+            Command::Show(args) => show::run(&ctx, args),
+            Command::Graph(args) => graph::run(&ctx, args).await,
+            Command::State(cmd) => state::run(&ctx, cmd).await,
+            Command::Schema(args) => schema::run(&ctx, args),
+            Command::Completions(args) => completions::run(args),
+        }
+    })
+}

@@ -85,32 +85,21 @@ pub async fn evaluate(
         diags: Vec::new(),
     };
 
-    let root_scope = walk.scope(0, None, None);
-    let mut early = Vec::new();
-    let mut providers = Vec::new();
-    for block in &env.providers {
-        match eval(&block.settings, &root_scope).map(|e| e.as_literal().cloned()) {
-            Ok(Some(settings)) => providers.push(ProviderConfig {
-                name: block.name.clone(),
-                alias: block.alias.clone(),
-                settings,
-                project_dir: env.project_dir.clone(),
-                environment: env.name.clone(),
-            }),
-            Ok(None) => early.push(Diagnostic::error_at(
-                format!("the settings of provider `{}` must be known before any resource exists", block.key()),
-                &block.span,
-            )),
-            Err(d) => early.push(d),
+    let providers = match provider_configs(env) {
+        Ok(p) => p,
+        Err(d) => {
+            walk.diags.extend(d);
+            Vec::new()
         }
-    }
+    };
+    let static_scope = StaticScope { env };
     let env_tags = match &env.tags {
-        Some(tags) => match eval(tags, &root_scope) {
+        Some(tags) => match eval(tags, &static_scope) {
             Ok(e) => match e.as_literal() {
                 Some(Value::Map(_)) => Some(e),
                 Some(Value::Null) => None,
                 _ => {
-                    early.push(
+                    walk.diags.push(
                         Diagnostic::error_at("`tags` must be a mapping of tag names to values known before apply", &tags.span)
                             .with_help("write e.g. `tags: { env: dev, system: datasets }`"),
                     );
@@ -118,13 +107,12 @@ pub async fn evaluate(
                 }
             },
             Err(d) => {
-                early.push(d);
+                walk.diags.push(d);
                 None
             }
         },
         None => None,
     };
-    walk.diags.extend(early);
     let known_providers: BTreeSet<String> = providers.iter().map(ProviderConfig::key).collect();
 
     for &item in &graph.order {
@@ -191,6 +179,55 @@ pub async fn evaluate(
         resource_blocks,
         module_paths,
     })
+}
+
+/// The provider instances an environment configures, settings evaluated. Settings may use
+/// `env.*` and `environment`, nothing that needs a resource.
+pub fn provider_configs(env: &Environment) -> Result<Vec<ProviderConfig>, Vec<Diagnostic>> {
+    let scope = StaticScope { env };
+    let mut providers = Vec::new();
+    let mut diags = Vec::new();
+    for block in &env.providers {
+        match eval(&block.settings, &scope) {
+            Ok(e) => match e.as_literal() {
+                Some(settings) => providers.push(ProviderConfig {
+                    name: block.name.clone(),
+                    alias: block.alias.clone(),
+                    settings: settings.clone(),
+                    project_dir: env.project_dir.clone(),
+                    environment: env.name.clone(),
+                }),
+                None => diags.push(Diagnostic::error_at(
+                    format!("the settings of provider `{}` must be known before any resource exists", block.key()),
+                    &block.span,
+                )),
+            },
+            Err(d) => diags.push(d),
+        }
+    }
+    if diags.is_empty() {
+        Ok(providers)
+    } else {
+        Err(diags)
+    }
+}
+
+/// The names available before any module is evaluated: `env.*` and `environment`.
+struct StaticScope<'a> {
+    env: &'a Environment,
+}
+
+impl Scope for StaticScope<'_> {
+    fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {
+        match name {
+            "env" => Ok(environment_variables()),
+            "environment" => Ok(Expr::literal(Value::String(self.env.name.clone()), span.clone())),
+            other => Err(Diagnostic::error_at(
+                format!("`{other}` cannot be used here: provider settings and environment tags may only use `env.*` and `environment`"),
+                span,
+            )),
+        }
+    }
 }
 
 struct Walk<'a> {

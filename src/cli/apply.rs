@@ -1,0 +1,255 @@
+//! `cairn apply [-e ENV | PLANFILE]` and `cairn destroy -e ENV`: show the plan, confirm,
+//! execute it with progress, and report what happened.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::output::confirm;
+use super::project::{lock_error, show_value, Context, PlanFlags};
+use super::Outcome;
+use crate::addr::ResourceAddr;
+use crate::engine::{self, ApplyHooks, ApplyOptions, Cancel, Op, RetryPolicy};
+use crate::plan::diff::PlanOptions;
+use crate::plan::render::human;
+use crate::plan::{Plan, PlanMode};
+use crate::providers::{ProviderError, ProviderSet};
+use crate::spec::model::Backend;
+use crate::state::{LockInfo, State, StateStore};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A plan saved with `cairn plan --out FILE`: applied exactly, without re-reading the YAML.
+    #[arg(value_name = "PLANFILE", conflicts_with = "env")]
+    pub plan_file: Option<PathBuf>,
+    /// The environment to plan and apply: environments/ENV.yaml.
+    #[arg(short, long = "env", value_name = "ENV")]
+    pub env: Option<String>,
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    #[command(flatten)]
+    pub flags: PlanFlags,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    /// The environment to destroy: environments/ENV.yaml.
+    #[arg(short, long = "env", value_name = "ENV")]
+    pub env: String,
+    /// Destroy without asking for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    #[command(flatten)]
+    pub flags: PlanFlags,
+}
+
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
+    if let Some(file) = &args.plan_file {
+        return apply_saved(ctx, file, &args.flags).await;
+    }
+    let Some(env) = &args.env else {
+        anyhow::bail!("say what to apply: `cairn apply -e ENV` or `cairn apply PLANFILE`");
+    };
+    let options = PlanOptions {
+        mode: PlanMode::Normal,
+        replace: args.flags.replace.clone(),
+    };
+    let (_, planned) = ctx.plan(env, &args.flags, &options, "apply").await?;
+    print!("{}", human::render(&planned.plan, &human::HumanOptions { color: ctx.color }));
+    if !planned.plan.can_apply() {
+        return Ok(Outcome::Success);
+    }
+    if !args.auto_approve && !confirm("Do you want to perform these actions?\n  cairn will perform the actions described above.")? {
+        println!("\nApply cancelled.");
+        return Ok(Outcome::Success);
+    }
+    execute(&planned.plan, planned.state, planned.store.as_ref(), &planned.providers, args.flags.parallelism).await
+}
+
+pub async fn destroy(ctx: &Context, args: DestroyArgs) -> anyhow::Result<Outcome> {
+    let options = PlanOptions {
+        mode: PlanMode::Destroy,
+        replace: Vec::new(),
+    };
+    let (_, planned) = ctx.plan(&args.env, &args.flags, &options, "destroy").await?;
+    print!("{}", human::render(&planned.plan, &human::HumanOptions { color: ctx.color }));
+    if !planned.plan.can_apply() {
+        return Ok(Outcome::Success);
+    }
+    let question = format!(
+        "Do you really want to destroy all resources in environment `{}`?\n  There is no undo.",
+        args.env
+    );
+    if !args.auto_approve && !confirm(&question)? {
+        println!("\nDestroy cancelled.");
+        return Ok(Outcome::Success);
+    }
+    execute(&planned.plan, planned.state, planned.store.as_ref(), &planned.providers, args.flags.parallelism).await
+}
+
+/// Applies a saved plan: its own graph and values, against the state it was made for.
+async fn apply_saved(ctx: &Context, file: &std::path::Path, flags: &PlanFlags) -> anyhow::Result<Outcome> {
+    let plan = crate::plan::file::load(&ctx.dir.join(file))?;
+    let store = ctx.store(&plan.environment, &Backend::Local { path: None });
+    let _lock = store
+        .lock(LockInfo::for_current_process("apply"), flags.lock_timeout)
+        .await
+        .map_err(lock_error)?;
+    let stored = store.load().await?;
+    crate::plan::file::check_applicable(&plan, None, stored.as_ref())?;
+    let state = stored.unwrap_or_else(|| State::new(&plan.environment));
+    let providers = ProviderSet::from_configs(&ctx.catalog, &plan.providers)?;
+    if !plan.can_apply() {
+        println!("The plan has no changes: nothing to apply.");
+        return Ok(Outcome::Success);
+    }
+    execute(&plan, state, store.as_ref(), &providers, flags.parallelism).await
+}
+
+/// Runs the engine with progress output and Ctrl-C handling, then reports the outcome.
+async fn execute(
+    plan: &Plan,
+    state: State,
+    store: &dyn StateStore,
+    providers: &ProviderSet,
+    parallelism: usize,
+) -> anyhow::Result<Outcome> {
+    let cancel = Cancel::new();
+    let watcher = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nInterrupt received: starting no new operations, waiting for those in flight to finish and be recorded. Press Ctrl-C again to exit at once.");
+                cancel.cancel();
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nSecond interrupt: exiting now. State records every operation that completed; operations in flight are recorded as pending and resolved by the next run.");
+                std::process::exit(130);
+            }
+        })
+    };
+    println!();
+    let hooks = ConsoleHooks::default();
+    let outcome = engine::apply(
+        plan,
+        state,
+        store,
+        providers,
+        &ApplyOptions {
+            parallelism: parallelism.max(1),
+            retry: RetryPolicy::default(),
+        },
+        &hooks,
+        &cancel,
+    )
+    .await;
+    watcher.abort();
+
+    let (mut added, mut changed, mut destroyed) = (0, 0, 0);
+    for report in &outcome.completed {
+        match report.op {
+            Op::Create => added += 1,
+            Op::Update => changed += 1,
+            Op::Delete => destroyed += 1,
+            Op::Read => {}
+        }
+    }
+    for failure in &outcome.failed {
+        eprintln!("\nError: {} {}: {}", verb_ing(failure.op).to_lowercase(), failure.addr, failure.error);
+    }
+    if !outcome.skipped.is_empty() {
+        eprintln!();
+        for (addr, op, why) in &outcome.skipped {
+            eprintln!("Skipped: {} {addr}: {why}", verb(*op));
+        }
+    }
+    let counts = format!("{added} added, {changed} changed, {destroyed} destroyed");
+    if outcome.cancelled {
+        eprintln!("\nApply interrupted. Resources: {counts}. {} operations were not started; run apply again to finish.", outcome.skipped.len());
+        return Err(anyhow::anyhow!("apply was interrupted"));
+    }
+    if !outcome.failed.is_empty() {
+        anyhow::bail!(
+            "apply failed: {} operation{} failed, {} skipped; resources: {counts}. State records everything that was created.",
+            outcome.failed.len(),
+            if outcome.failed.len() == 1 { "" } else { "s" },
+            outcome.skipped.len()
+        );
+    }
+    let verb = if plan.mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
+    println!("\n{verb} complete! Resources: {counts}.");
+    if !outcome.state.outputs.is_empty() {
+        println!("\nOutputs:\n");
+        let width = outcome.state.outputs.keys().map(String::len).max().unwrap_or(0);
+        for (name, value) in &outcome.state.outputs {
+            println!("{name:width$} = {}", show_value(value));
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// Terraform-style progress lines: "Creating...", "Creation complete after 2s [id=...]".
+#[derive(Default)]
+struct ConsoleHooks {
+    started: Mutex<Vec<(ResourceAddr, Instant)>>,
+}
+
+impl ApplyHooks for ConsoleHooks {
+    fn on_start(&self, addr: &ResourceAddr, op: Op) {
+        if let Ok(mut started) = self.started.lock() {
+            started.push((addr.clone(), Instant::now()));
+        }
+        println!("{addr}: {}...", verb_ing(op));
+    }
+
+    fn on_done(&self, addr: &ResourceAddr, op: Op, elapsed: Duration) {
+        println!("{addr}: {} complete after {}", noun(op), format_elapsed(elapsed));
+    }
+
+    fn on_error(&self, addr: &ResourceAddr, op: Op, error: &ProviderError) {
+        println!("{addr}: {} failed: {error}", noun(op));
+    }
+
+    fn on_retry(&self, addr: &ResourceAddr, op: Op, attempt: u32, delay: Duration, error: &ProviderError) {
+        tracing::info!("{addr}: {} throttled ({error}); retry {attempt} in {}", noun(op), format_elapsed(delay));
+    }
+}
+
+fn format_elapsed(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 {
+        format!("{}m{}s", secs / 60, secs % 60)
+    } else if d.as_millis() >= 1000 {
+        format!("{secs}s")
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+fn verb(op: Op) -> &'static str {
+    match op {
+        Op::Create => "create",
+        Op::Update => "update",
+        Op::Delete => "delete",
+        Op::Read => "read",
+    }
+}
+
+fn verb_ing(op: Op) -> &'static str {
+    match op {
+        Op::Create => "Creating",
+        Op::Update => "Modifying",
+        Op::Delete => "Destroying",
+        Op::Read => "Reading",
+    }
+}
+
+fn noun(op: Op) -> &'static str {
+    match op {
+        Op::Create => "Creation",
+        Op::Update => "Modifications",
+        Op::Delete => "Destruction",
+        Op::Read => "Read",
+    }
+}

@@ -1,0 +1,220 @@
+//! The project a command works on: its directory, the provider catalog, loading an environment
+//! with diagnostics, opening its state store, and making a plan — the steps `validate`, `plan`,
+//! `apply`, `destroy` and `graph` share.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use super::output::{use_color, Reported};
+use crate::addr::ResourceAddr;
+use crate::engine;
+use crate::graph::ConfigGraph;
+use crate::plan::diff::{make_plan, PlanInputs, PlanOptions};
+use crate::plan::Plan;
+use crate::providers::{Catalog, ProviderSet};
+use crate::spec::diagnostic::{Diagnostic, Sources};
+use crate::spec::load::load_environment;
+use crate::spec::model::{Backend, Environment};
+use crate::state::local::LocalStore;
+use crate::state::{default_state_path, LockInfo, State, StateLock, StateStore};
+use crate::value::Value;
+
+pub struct Context {
+    pub dir: PathBuf,
+    pub catalog: Catalog,
+    pub color: bool,
+}
+
+/// A loaded, graphed environment.
+pub struct Loaded {
+    pub env: Environment,
+    pub graph: ConfigGraph,
+    pub sources: Sources,
+}
+
+/// A plan made from an environment, with what apply needs next.
+pub struct Planned {
+    pub plan: Plan,
+    /// The state after refresh: what apply starts from.
+    pub state: State,
+    pub providers: ProviderSet,
+    pub store: Box<dyn StateStore>,
+    /// Held until the command ends.
+    pub _lock: Box<dyn StateLock>,
+}
+
+/// Flags shared by the commands that plan.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanFlags {
+    /// Read the cloud before planning (default true); `--refresh=false` plans from state alone.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// How long to wait for a state lock held by someone else, e.g. 30s or 2m (default: fail at once).
+    #[arg(long, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: Duration,
+    /// Replace this instance even if nothing forces it (repeatable).
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<ResourceAddr>,
+    /// How many provider operations run at once.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub parallelism: usize,
+}
+
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| text.split_at(i))
+        .unwrap_or((text, "s"));
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. 30s, 2m or 500ms"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{text}`; use ms, s, m or h")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+impl Context {
+    pub fn new(chdir: Option<&Path>, no_color: bool) -> anyhow::Result<Context> {
+        let dir = match chdir {
+            Some(d) => d.to_path_buf(),
+            None => std::env::current_dir().context("reading the current directory")?,
+        };
+        if !dir.is_dir() {
+            anyhow::bail!("{} is not a directory", dir.display());
+        }
+        Ok(Context {
+            dir,
+            catalog: Catalog::builtin(),
+            color: use_color(no_color),
+        })
+    }
+
+    /// Loads and graphs an environment, printing warnings; errors come back rendered.
+    pub fn load(&self, env: &str) -> anyhow::Result<Loaded> {
+        let loaded = load_environment(&self.dir, env, &self.catalog.schemas);
+        let sources = loaded.sources;
+        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            loaded.diagnostics.into_iter().partition(Diagnostic::is_error);
+        for w in &warnings {
+            eprint!("{}", sources.render(w));
+        }
+        let Some(environment) = loaded.env.filter(|_| errors.is_empty()) else {
+            return Err(diagnostics_error(&sources, &errors).into());
+        };
+        let graph = ConfigGraph::build(&environment).map_err(|d| diagnostics_error(&sources, &d))?;
+        Ok(Loaded {
+            env: environment,
+            graph,
+            sources,
+        })
+    }
+
+    pub fn store(&self, env: &str, backend: &Backend) -> Box<dyn StateStore> {
+        let path = match backend {
+            Backend::Local { path: Some(p) } => self.dir.join(p),
+            Backend::Local { path: None } => default_state_path(&self.dir, env),
+        };
+        let display = path
+            .strip_prefix(&self.dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        Box::new(LocalStore::new(path, display, env.to_string()))
+    }
+
+    /// Lock, read state, refresh, diff: the first half of `plan`, `apply` and `destroy`.
+    pub async fn plan(&self, env: &str, flags: &PlanFlags, options: &PlanOptions, operation: &str) -> anyhow::Result<(Loaded, Planned)> {
+        let loaded = self.load(env)?;
+        let store = self.store(env, &loaded.env.backend);
+        let lock = store
+            .lock(LockInfo::for_current_process(operation), flags.lock_timeout)
+            .await
+            .map_err(lock_error)?;
+        let stored = store.load().await?;
+        let mut state = stored.clone().unwrap_or_else(|| State::new(env));
+
+        // Providers come from the spec's provider blocks, evaluated without touching resources.
+        let configs = crate::spec::evaluate::provider_configs(&loaded.env)
+            .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
+        let providers = ProviderSet::from_configs(&self.catalog, &configs)?;
+
+        let mut live = BTreeMap::new();
+        if flags.refresh && !state.resources.is_empty() {
+            let refreshed = engine::refresh(
+                &state,
+                &providers,
+                &engine::RefreshOptions {
+                    parallelism: flags.parallelism.max(1),
+                    retry: engine::RetryPolicy::default(),
+                },
+            )
+            .await?;
+            state = refreshed.state;
+            live = refreshed.live;
+        }
+        let plan = make_plan(
+            PlanInputs {
+                env: &loaded.env,
+                graph: &loaded.graph,
+                schemas: &self.catalog.schemas,
+                stored: stored.as_ref(),
+                refreshed: &state,
+                live: &live,
+                providers: Some(&providers),
+            },
+            options,
+        )
+        .await
+        .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
+        Ok((
+            loaded,
+            Planned {
+                plan,
+                state,
+                providers,
+                store,
+                _lock: lock,
+            },
+        ))
+    }
+}
+
+pub fn diagnostics_error(sources: &Sources, diags: &[Diagnostic]) -> Reported {
+    let mut text = String::new();
+    for d in diags {
+        text.push_str(&sources.render(d));
+        text.push('\n');
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 1 {
+        text.push_str(&format!("error: found {errors} problems\n"));
+    }
+    Reported(text)
+}
+
+/// A held lock is reported with who holds it and since when.
+pub fn lock_error(err: crate::state::StateError) -> anyhow::Error {
+    match &err {
+        crate::state::StateError::Locked { holder, .. } => anyhow::anyhow!(
+            "{err}\n  held by: {holder}\n  wait for it to finish, or retry with --lock-timeout 60s"
+        ),
+        _ => err.into(),
+    }
+}
+
+/// A value for a terminal: secrets masked.
+pub fn show_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
