@@ -3,6 +3,7 @@
 //! by `main`.
 
 mod apply;
+mod bench;
 mod completions;
 mod graph;
 mod output;
@@ -67,6 +68,8 @@ pub enum Command {
     State(state::Command),
     /// List the resource types cairn knows, or describe one.
     Schema(schema::Args),
+    /// Measure plan time, peak memory and apply scheduling; prints figures and ratios.
+    Bench(bench::Args),
     /// Print a shell completion script.
     Completions(completions::Args),
 }
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Graph(args) => graph::run(&ctx, args).await,
             Command::State(cmd) => state::run(&ctx, cmd).await,
             Command::Schema(args) => schema::run(&ctx, args),
+            Command::Bench(args) => bench::run(&ctx, args).await,
             Command::Completions(args) => completions::run(args),
         }
     })

@@ -1,0 +1,249 @@
+//! Benchmarks users can reproduce with `cairn bench`: plan time and peak memory from local state,
+//! and apply time against the critical path. They print figures and ratios; they never fail on
+//! a time.
+//!
+//! Each plan size runs in a child process of its own so that its peak RSS is its own.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::addr::ResourceAddr;
+use crate::graph::ConfigGraph;
+use crate::plan::diff::{make_plan, PlanInputs, PlanOptions};
+use crate::plan::{Action, Plan, PlanMode};
+use crate::providers::Catalog;
+use crate::schema::{AttrType, Presence};
+use crate::spec::diagnostic::Diagnostic;
+use crate::spec::expr::{eval, Expr, Scope};
+use crate::spec::load::load_environment;
+use crate::spec::span::Span;
+use crate::state::{seal, ResourceState, ResourceStatus, State};
+use crate::value::Value;
+
+/// Resources in one generated "cell" module instance.
+pub const RESOURCES_PER_CELL: usize = 24;
+
+/// Writes a project of about `resources` resources: `cells` instances of a module with a
+/// network, 8 subnets (`for_each`), a firewall, database, cache, load balancer, service and 10
+/// alarms (`for_each`), each instance wired to the previous cell's network.
+pub fn write_project(dir: &Path, resources: usize) -> std::io::Result<usize> {
+    let cells = resources.div_ceil(RESOURCES_PER_CELL).max(1);
+    std::fs::create_dir_all(dir.join("modules/cell"))?;
+    std::fs::create_dir_all(dir.join("environments"))?;
+    std::fs::write(
+        dir.join("modules/cell/module.yaml"),
+        r#"inputs:
+  name: { type: string }
+  index: { type: number }
+  zones: { type: list(string), default: [z1, z2, z3, z4, z5, z6, z7, z8] }
+  metrics: { type: list(string), default: [cpu, memory, disk, net_in, net_out, errors, latency, queue, conns, iops] }
+resources:
+  net:
+    type: fake_network
+    properties:
+      cidr_block: ${cidrsubnet("10.0.0.0/8", 8, inputs.index % 256)}
+      name: ${inputs.name}
+      tags: { Name: "${inputs.name}" }
+  subnet:
+    type: fake_subnet
+    for_each: ${inputs.zones}
+    properties:
+      network_id: ${net.id}
+      zone: ${each.value}
+      cidr_block: ${cidrsubnet(cidrsubnet("10.0.0.0/8", 8, inputs.index % 256), 8, index(inputs.zones, each.value))}
+      tags: { Name: "${inputs.name}-${each.key}" }
+  firewall:
+    type: fake_security_group
+    properties:
+      name: ${inputs.name}-fw
+      network_id: ${net.id}
+  db:
+    type: fake_database
+    properties:
+      engine: postgres
+      instance_class: db.r5.large
+      username: app
+      password: ${inputs.name}-not-a-real-secret
+      subnet_ids: ${subnet[*].id}
+  cache:
+    type: fake_cache
+    properties:
+      node_type: cache.r6g.large
+      subnet_ids: ${subnet[*].id}
+  lb:
+    type: fake_load_balancer
+    properties:
+      subnet_ids: ${subnet[*].id}
+      security_group_ids: ["${firewall.id}"]
+  service:
+    type: fake_service
+    properties:
+      cluster: ${inputs.name}
+      image: app:1
+      cpu: 512
+      memory: 1024
+      subnet_ids: ${subnet[*].id}
+      security_group_ids: ["${firewall.id}"]
+  alarm:
+    type: fake_alarm
+    for_each: ${inputs.metrics}
+    properties:
+      metric: ${inputs.name}/${each.value}
+      threshold: ${80 + length(each.value)}
+      comparison: GreaterThanThreshold
+outputs:
+  network_id: ${net.id}
+"#,
+    )?;
+    let mut env = String::from("environment: bench\nproviders:\n  fake: {}\ntags: { env: bench }\nmodules:\n");
+    for i in 0..cells {
+        let _ = writeln!(env, "  cell{i}:\n    source: cell\n    inputs: {{ name: cell-{i}, index: {i} }}");
+    }
+    std::fs::write(dir.join("environments/bench.yaml"), env)?;
+    Ok(cells * RESOURCES_PER_CELL)
+}
+
+/// Builds the state an apply of every planned create would leave: computed attributes filled
+/// with stand-in values, references resolved in plan order.
+pub fn synthesize_state(plan: &Plan, catalog: &Catalog) -> State {
+    let mut state = State::new(&plan.environment);
+    let mut known: BTreeMap<String, Value> = BTreeMap::new();
+    for (n, change) in plan.changes.iter().enumerate() {
+        let Some(after) = &change.after else { continue };
+        let scope = KnownResources(&known);
+        let mut attrs = match eval(after, &scope).ok().and_then(|e| e.as_literal().cloned()) {
+            Some(Value::Map(m)) => m,
+            _ => BTreeMap::new(),
+        };
+        if let Some(schema) = catalog.schemas.get(&change.resource_type) {
+            for attr in &schema.attributes {
+                if attr.presence == Presence::Computed || (attr.presence == Presence::OptionalComputed && !attrs.contains_key(attr.name)) {
+                    let value = match attr.ty {
+                        AttrType::String => Value::String(format!("{}-{n:06}", attr.name)),
+                        AttrType::Number => Value::Number(n as f64),
+                        AttrType::Bool => Value::Bool(false),
+                        AttrType::List(_) => Value::List(Vec::new()),
+                        _ => Value::Map(BTreeMap::new()),
+                    };
+                    attrs.insert(attr.name.to_string(), value);
+                }
+            }
+        }
+        let id = attrs.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let attributes = Value::Map(attrs);
+        known.insert(change.address.to_string(), attributes.clone());
+        state.resources.insert(
+            change.address.clone(),
+            ResourceState {
+                resource_type: change.resource_type.clone(),
+                mode: change.mode,
+                provider: change.provider.clone(),
+                status: ResourceStatus::Created,
+                id: Some(id),
+                attributes: seal(&attributes),
+                dependencies: change.depends_on.clone(),
+            },
+        );
+    }
+    state
+}
+
+struct KnownResources<'a>(&'a BTreeMap<String, Value>);
+
+impl Scope for KnownResources<'_> {
+    fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {
+        Err(Diagnostic::error_at(format!("no name `{name}` in a saved plan"), span))
+    }
+    fn resource(&self, addr: &str) -> Option<Value> {
+        self.0.get(addr).cloned()
+    }
+}
+
+/// One plan measurement.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PlanFigures {
+    pub resources: usize,
+    pub load_seconds: f64,
+    pub plan_seconds: f64,
+    pub changes: usize,
+    pub peak_rss_mb: f64,
+}
+
+/// Generates a project of `resources` resources and its applied state, then times loading and
+/// planning it from that state with no refresh. Expects a plan with no changes.
+pub async fn measure_plan(dir: &Path, resources: usize) -> Result<PlanFigures, String> {
+    let resources = write_project(dir, resources).map_err(|e| e.to_string())?;
+    let catalog = Catalog::builtin();
+    let options = PlanOptions {
+        mode: PlanMode::Normal,
+        replace: Vec::new(),
+    };
+
+    // Set-up (not timed): the state an apply of everything would leave.
+    let loaded = load_environment(dir, "bench", &catalog.schemas);
+    let env = loaded.env.ok_or_else(|| format!("{:?}", loaded.diagnostics.first()))?;
+    let graph = ConfigGraph::build(&env).map_err(|d| format!("{:?}", d.first()))?;
+    let empty = State::new("bench");
+    let initial = make_plan(plan_inputs(&env, &graph, &catalog, &empty, &BTreeMap::new()), &options)
+        .await
+        .map_err(|d| format!("{:?}", d.first()))?;
+    let state = synthesize_state(&initial, &catalog);
+    drop(initial);
+
+    let started = Instant::now();
+    let loaded = load_environment(dir, "bench", &catalog.schemas);
+    let env = loaded.env.ok_or_else(|| "load failed".to_string())?;
+    let graph = ConfigGraph::build(&env).map_err(|d| format!("{:?}", d.first()))?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let plan = make_plan(plan_inputs(&env, &graph, &catalog, &state, &BTreeMap::new()), &options)
+        .await
+        .map_err(|d| format!("{:?}", d.first()))?;
+    let plan_seconds = started.elapsed().as_secs_f64();
+    let changes = plan.changes.iter().filter(|c| c.action != Action::NoOp).count();
+    Ok(PlanFigures {
+        resources,
+        load_seconds,
+        plan_seconds,
+        changes,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+fn plan_inputs<'a>(
+    env: &'a crate::spec::model::Environment,
+    graph: &'a ConfigGraph,
+    catalog: &'a Catalog,
+    state: &'a State,
+    live: &'a BTreeMap<ResourceAddr, Value>,
+) -> PlanInputs<'a> {
+    PlanInputs {
+        env,
+        graph,
+        schemas: &catalog.schemas,
+        stored: Some(state),
+        refreshed: state,
+        live,
+        providers: None,
+    }
+}
+
+/// The process's peak resident set size (Linux `VmHWM`), in MiB; 0 where unknown.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Formats a duration for the report.
+pub fn secs(d: Duration) -> String {
+    format!("{:.3}s", d.as_secs_f64())
+}
