@@ -1,0 +1,274 @@
+//! The pipeline as a user lives it, on the fake provider: plan, apply, plan again, change,
+//! save and apply plans, destroy.
+
+mod common;
+
+use common::{dev_env, Project, NETWORK_MODULE};
+
+const SECRET: &str = "s3cret-Passw0rd";
+
+fn project() -> Project {
+    Project::with(&[
+        ("environments/dev.yaml", &dev_env("")),
+        ("modules/network/module.yaml", NETWORK_MODULE),
+    ])
+}
+
+fn run_with_secret(p: &Project, args: &[&str]) -> (i32, String, String) {
+    let out = p.cairn(args).env("DEMO_DB_PASSWORD", SECRET).output().expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn first_plan_shows_every_create_and_exits_2_with_detailed_exitcode() {
+    let p = project();
+    let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn apply_then_plan_again_is_empty() {
+    let p = project();
+    let (code, stdout, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."), "{stdout}");
+
+    let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+
+    let (_, list, _) = p.run(&["state", "list", "-e", "dev"]);
+    assert_eq!(
+        list.lines().collect::<Vec<_>>(),
+        [
+            "fake_database.db",
+            "module.network.fake_network.vpc",
+            "module.network.fake_subnet.subnet[\"zone-a\"]",
+            "module.network.fake_subnet.subnet[\"zone-b\"]",
+        ]
+    );
+}
+
+#[test]
+fn secrets_never_reach_output_state_or_plan_renderings() {
+    let p = project();
+    let (code, stdout, stderr) = run_with_secret(
+        &p,
+        &["plan", "-e", "dev", "--out", "plan.cairn", "--json", "plan.json", "--markdown", "plan.md"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("(sensitive value)"), "{stdout}");
+    let (code, stdout2, stderr2) = run_with_secret(&p, &["apply", "plan.cairn"]);
+    assert_eq!(code, 0, "{stdout2}\n{stderr2}");
+    let (_, show, _) = p.run(&["state", "show", "fake_database.db", "-e", "dev"]);
+    for text in [stdout, stderr, stdout2, stderr2, show, p.read("plan.json"), p.read("plan.md"), p.read(".cairn/state/dev.json")] {
+        assert!(!text.contains(SECRET), "secret leaked into:\n{text}");
+    }
+}
+
+#[test]
+fn changing_a_property_updates_in_place_and_a_force_new_one_replaces() {
+    let p = project();
+    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    let module = NETWORK_MODULE
+        .replace("name: ${inputs.name}", "name: ${inputs.name}-renamed")
+        .replace("default: 10.0.0.0/16", "default: 10.1.0.0/16");
+    p.write("modules/network/module.yaml", &module);
+    let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.contains("# module.network.fake_network.vpc must be replaced"), "{stdout}");
+    assert!(stdout.contains("# forces replacement"), "{stdout}");
+    assert!(stdout.contains("\"10.0.0.0/16\" -> \"10.1.0.0/16\""), "{stdout}");
+    assert!(stdout.contains("Plan: 3 to add, 1 to change, 3 to destroy."), "{stdout}");
+}
+
+#[test]
+fn removing_a_resource_plans_its_delete_with_the_reason() {
+    let p = project();
+    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    let env = dev_env("").replace("zones: [zone-a, zone-b]", "zones: [zone-a]");
+    p.write("environments/dev.yaml", &env);
+    let (_, stdout, _) = run_with_secret(&p, &["plan", "-e", "dev"]);
+    assert!(
+        stdout.contains("# module.network.fake_subnet.subnet[\"zone-b\"] will be destroyed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("because its key is not in for_each"), "{stdout}");
+}
+
+#[test]
+fn a_saved_plan_applies_once_and_is_refused_when_stale() {
+    let p = project();
+    assert_eq!(run_with_secret(&p, &["plan", "-e", "dev", "--out", "plan.cairn"]).0, 0);
+    std::fs::copy(p.file("plan.cairn"), p.file("again.cairn")).unwrap();
+    let (code, stdout, stderr) = p.run(&["apply", "plan.cairn"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, _, stderr) = p.run(&["apply", "again.cairn"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("run `cairn plan` again"), "{stderr}");
+}
+
+#[test]
+fn a_corrupt_plan_file_is_refused() {
+    let p = project();
+    assert_eq!(run_with_secret(&p, &["plan", "-e", "dev", "--out", "plan.cairn"]).0, 0);
+    let mut bytes = std::fs::read(p.file("plan.cairn")).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+    std::fs::write(p.file("plan.cairn"), &bytes).unwrap();
+    let (code, _, stderr) = p.run(&["apply", "plan.cairn"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("plan.cairn"), "{stderr}");
+    assert!(p.cloud().get("objects").is_none_or(|o| o.as_object().is_none_or(|m| m.is_empty())));
+}
+
+#[test]
+fn a_corrupt_state_file_is_reported_and_left_untouched() {
+    let p = project();
+    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    let state = p.read(".cairn/state/dev.json");
+    let broken = &state[..state.len() / 2];
+    p.write(".cairn/state/dev.json", broken);
+    let (code, _, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("corrupt"), "{stderr}");
+    assert_eq!(p.read(".cairn/state/dev.json"), broken);
+}
+
+#[test]
+fn apply_without_a_terminal_needs_auto_approve() {
+    let p = project();
+    let (code, _, stderr) = run_with_secret(&p, &["apply", "-e", "dev"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("standard input is not a terminal"), "{stderr}");
+    assert!(stderr.contains("--auto-approve"), "{stderr}");
+}
+
+#[test]
+fn destroy_removes_everything_in_reverse_order() {
+    let p = project();
+    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    let (code, stdout, stderr) = run_with_secret(&p, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Destroy complete! Resources: 0 added, 0 changed, 4 destroyed."), "{stdout}");
+    let db = stdout.find("fake_database.db: Destruction complete").expect("db destroyed");
+    let vpc = stdout.find("module.network.fake_network.vpc: Destroying").expect("vpc destroyed");
+    assert!(db < vpc, "the database must go before the network it uses:\n{stdout}");
+    let (_, list, _) = p.run(&["state", "list", "-e", "dev"]);
+    assert_eq!(list, "");
+}
+
+#[test]
+fn prevent_destroy_refuses_a_plan_that_would_destroy() {
+    let p = project();
+    let env = dev_env("").replace(
+        "      subnet_ids: ${network.subnet_ids}\n",
+        "      subnet_ids: ${network.subnet_ids}\n    lifecycle: { prevent_destroy: true }\n",
+    );
+    p.write("environments/dev.yaml", &env);
+    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    let (code, _, stderr) = run_with_secret(&p, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("prevent_destroy"), "{stderr}");
+    assert!(stderr.contains("environments/dev.yaml:"), "{stderr}");
+}
+
+#[test]
+fn a_failed_branch_leaves_the_others_applied_and_recorded() {
+    let p = Project::with(&[
+        (
+            "environments/dev.yaml",
+            &dev_env(r#"failures: [{ match: fake_database, operation: create, error: invalid }]"#),
+        ),
+        ("modules/network/module.yaml", NETWORK_MODULE),
+    ]);
+    let extra = "  bucket:\n    type: fake_bucket\n    properties: { bucket: logs }\n";
+    let env = p.read("environments/dev.yaml").replace("outputs:\n", &format!("{extra}outputs:\n"));
+    p.write("environments/dev.yaml", &env);
+    let (code, stdout, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains("fake_database.db"), "{stderr}");
+    let (_, list, _) = p.run(&["state", "list", "-e", "dev"]);
+    assert!(list.contains("fake_bucket.bucket"), "{list}");
+    assert!(list.contains("module.network.fake_network.vpc"), "{list}");
+    assert!(!list.contains("fake_database.db"), "{list}");
+}
+
+#[test]
+fn a_second_run_reports_who_holds_the_lock() {
+    let p = Project::with(&[
+        ("environments/dev.yaml", &dev_env("latency_ms: 1500")),
+        ("modules/network/module.yaml", NETWORK_MODULE),
+    ]);
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("cairn"))
+        .current_dir(p.path())
+        .args(["apply", "-e", "dev", "--auto-approve"])
+        .env("DEMO_DB_PASSWORD", SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first run holds the lock (its lock file names it).
+    let lock = p.file(".cairn/state/dev.lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&lock).map(|s| s.is_empty()).unwrap_or(true) {
+        assert!(std::time::Instant::now() < deadline, "the first apply never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (code, _, stderr) = run_with_secret(&p, &["plan", "-e", "dev"]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(code, 1);
+    assert!(stderr.contains("is locked by"), "{stderr}");
+    assert!(stderr.contains("`apply`"), "{stderr}");
+    assert!(stderr.contains(&format!("pid {}", first.id())), "{stderr}");
+}
+
+#[test]
+fn json_and_markdown_are_written_for_ci() {
+    let p = project();
+    let (code, _, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--json", "plan.json", "--markdown", "plan.md"]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&p.read("plan.json")).unwrap();
+    assert_eq!(json["format_version"], "1.2");
+    let addresses: Vec<&str> = json["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert!(addresses.contains(&"module.network.fake_network.vpc"), "{addresses:?}");
+    assert!(p.read("plan.md").contains("Plan: 4 to add, 0 to change, 0 to destroy."));
+}
+
+#[test]
+fn graph_prints_dot_and_mermaid() {
+    let p = project();
+    let (code, dot, stderr) = run_with_secret(&p, &["graph", "-e", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(dot.starts_with("digraph"), "{dot}");
+    assert!(dot.contains("module.network.fake_network.vpc"), "{dot}");
+    let (code, mermaid, _) = run_with_secret(&p, &["graph", "-e", "dev", "--format", "mermaid"]);
+    assert_eq!(code, 0);
+    assert!(mermaid.contains("graph"), "{mermaid}");
+}
+
+#[test]
+fn schema_lists_types_and_describes_one() {
+    let p = Project::new();
+    let (code, list, _) = p.run(&["schema"]);
+    assert_eq!(code, 0);
+    assert!(list.contains("fake_network"), "{list}");
+    let (code, one, _) = p.run(&["schema", "fake_database"]);
+    assert_eq!(code, 0);
+    let password = one.lines().find(|l| l.starts_with("password")).expect("password row");
+    assert!(password.contains("yes"), "sensitive is shown: {password}");
+    let (code, _, stderr) = p.run(&["schema", "fake_netwrk"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("did you mean `fake_network`?"), "{stderr}");
+}

@@ -1,0 +1,121 @@
+//! Test support: a throw-away project directory and a `cairn` command running in it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        Project {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A project with one environment file and any number of modules: `(path, text)` pairs.
+    pub fn with(files: &[(&str, &str)]) -> Project {
+        let p = Project::new();
+        for (path, text) in files {
+            p.write(path, text);
+        }
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.file(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.file(rel)).expect("read")
+    }
+
+    /// `cairn ARGS` in this project, without color and with a clean log setting.
+    pub fn cairn(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("cairn").expect("cairn binary");
+        cmd.current_dir(self.path())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("CAIRN_LOG")
+            .env_remove("DATASETS_DB_PASSWORD");
+        cmd
+    }
+
+    /// Runs cairn and returns (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cairn(args).output().expect("run cairn");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The fake cloud's objects (the provider's JSON store).
+    pub fn cloud(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.file(".cairn/fake-cloud.json")).unwrap_or_else(|_| "{}".into());
+        serde_json::from_str(&text).expect("fake cloud JSON")
+    }
+}
+
+/// A small network environment: a network, a subnet per zone, a database using them.
+pub const NETWORK_MODULE: &str = r#"inputs:
+  name: { type: string }
+  cidr: { type: string, default: 10.0.0.0/16 }
+  zones: { type: list(string) }
+resources:
+  vpc:
+    type: fake_network
+    properties:
+      cidr_block: ${inputs.cidr}
+      name: ${inputs.name}
+  subnet:
+    type: fake_subnet
+    for_each: ${inputs.zones}
+    properties:
+      network_id: ${vpc.id}
+      zone: ${each.value}
+      cidr_block: ${cidrsubnet(inputs.cidr, 8, index(inputs.zones, each.value) + 1)}
+outputs:
+  network_id: ${vpc.id}
+  subnet_ids: ${subnet[*].id}
+"#;
+
+pub fn dev_env(extra_provider_settings: &str) -> String {
+    format!(
+        r#"environment: dev
+providers:
+  fake: {{ {extra_provider_settings} }}
+tags: {{ env: dev }}
+modules:
+  network:
+    source: network
+    inputs: {{ name: demo, zones: [zone-a, zone-b] }}
+resources:
+  db:
+    type: fake_database
+    properties:
+      engine: postgres
+      instance_class: db.t3.micro
+      username: app
+      password: ${{env.DEMO_DB_PASSWORD}}
+      subnet_ids: ${{network.subnet_ids}}
+outputs:
+  network: ${{network.network_id}}
+"#
+    )
+}
