@@ -90,10 +90,12 @@ pub fn resource(address: &str, action: Action, attributes: Vec<AttrChange>) -> R
         provider: "fake".to_string(),
         action,
         reason: None,
-        id: before.get("id").and_then(|v| v.as_str()).map(str::to_string),
-        before: (!before.is_empty()).then(|| Value::Map(before)),
-        after: (action != Action::Delete)
-            .then(|| Expr::new(ExprKind::Map(after_entries), span())),
+        id: before
+            .get("id")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        before: (!before.is_empty()).then_some(Value::Map(before)),
+        after: (action != Action::Delete).then(|| Expr::new(ExprKind::Map(after_entries), span())),
         replace_paths: attributes
             .iter()
             .filter(|a| a.forces_replacement)
@@ -131,7 +133,10 @@ fn plan(mode: PlanMode, changes: Vec<ResourceChange>, outputs: Vec<OutputChange>
         providers: vec![ProviderConfig {
             name: "fake".to_string(),
             alias: None,
-            settings: map(&[("region", s("ap-northeast-1")), ("latency_ms", Value::Number(0.0))]),
+            settings: map(&[
+                ("region", s("ap-northeast-1")),
+                ("latency_ms", Value::Number(0.0)),
+            ]),
             project_dir: PathBuf::from("/srv/infra"),
             environment: "dev".to_string(),
         }],
@@ -248,7 +253,11 @@ fn network_replace() -> ResourceChange {
         "fake_network.b",
         Action::DeleteThenCreate,
         vec![
-            attr("arn", Some(s("arn:fake:network/net-1")), Some(Value::Unknown)),
+            attr(
+                "arn",
+                Some(s("arn:fake:network/net-1")),
+                Some(Value::Unknown),
+            ),
             cidr,
             attr("id", Some(s("net-1")), Some(Value::Unknown)),
             attr("name", Some(s("b")), Some(s("b"))),
@@ -267,7 +276,11 @@ fn bucket_replace_first() -> ResourceChange {
         vec![
             bucket,
             attr("id", Some(s("assets-v1")), Some(Value::Unknown)),
-            attr("versioning", Some(Value::Bool(true)), Some(Value::Bool(true))),
+            attr(
+                "versioning",
+                Some(Value::Bool(true)),
+                Some(Value::Bool(true)),
+            ),
         ],
     );
     change.reason = Some(ActionReason::ReplaceBecauseCannotUpdate);
@@ -313,7 +326,10 @@ fn shared_unchanged() -> ResourceChange {
     resource(
         "fake_network.shared",
         Action::NoOp,
-        vec![same("cidr_block", s("10.8.0.0/16")), same("id", s("net-shared"))],
+        vec![
+            same("cidr_block", s("10.8.0.0/16")),
+            same("id", s("net-shared")),
+        ],
     )
 }
 
@@ -340,10 +356,18 @@ pub fn realistic() -> Plan {
             legacy_delete(),
         ],
         vec![
-            output("bucket_name", Some(s("assets-v1")), Some(lit(s("assets-v2")))),
+            output(
+                "bucket_name",
+                Some(s("assets-v1")),
+                Some(lit(s("assets-v2"))),
+            ),
             db_password,
             output("legacy_id", Some(s("net-old")), None),
-            output("region", Some(s("ap-northeast-1")), Some(lit(s("ap-northeast-1")))),
+            output(
+                "region",
+                Some(s("ap-northeast-1")),
+                Some(lit(s("ap-northeast-1"))),
+            ),
             output("vpc_id", None, Some(residual(VPC, "id"))),
         ],
     )
@@ -390,7 +414,11 @@ pub fn no_changes() -> Plan {
     plan(
         PlanMode::Normal,
         vec![shared_unchanged(), subnet_c_unchanged()],
-        vec![output("region", Some(s("ap-northeast-1")), Some(lit(s("ap-northeast-1"))))],
+        vec![output(
+            "region",
+            Some(s("ap-northeast-1")),
+            Some(lit(s("ap-northeast-1"))),
+        )],
     )
 }
 
@@ -400,7 +428,11 @@ pub fn outputs_only() -> Plan {
         PlanMode::Normal,
         vec![shared_unchanged()],
         vec![
-            output("region", Some(s("ap-northeast-1")), Some(lit(s("ap-northeast-1")))),
+            output(
+                "region",
+                Some(s("ap-northeast-1")),
+                Some(lit(s("ap-northeast-1"))),
+            ),
             output(
                 "network_cidrs",
                 None,

@@ -109,7 +109,10 @@ pub fn mermaid(view: &GraphView) -> String {
     let mut classes: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for node in &view.nodes {
         if let Some(class) = node.action.and_then(mermaid_class) {
-            classes.entry(class).or_default().push(&ids[node.id.as_str()]);
+            classes
+                .entry(class)
+                .or_default()
+                .push(&ids[node.id.as_str()]);
         }
     }
     for (class, members) in &classes {
@@ -213,7 +216,11 @@ mod tests {
         let view = from_plan(&fixtures::realistic(), true);
         assert!(view.nodes.iter().all(|n| n.action.is_some()));
         assert!(!view.nodes.iter().any(|n| n.id.contains("ap-northeast-1c")));
-        assert!(view.edges.iter().all(|(_, to)| !to.contains("ap-northeast-1c")));
+        assert!(
+            view.edges
+                .iter()
+                .all(|(_, to)| !to.contains("ap-northeast-1c"))
+        );
         assert!(view.edges.contains(&(
             "module.network.fake_subnet.public[\"ap-northeast-1a\"]".to_string(),
             "module.network.fake_network.vpc".to_string()
@@ -226,7 +233,10 @@ mod tests {
         let dot = dot(&view);
         assert!(dot.contains(r#""module.network.fake_subnet.public[\"ap-northeast-1a\"]""#));
         let mermaid = mermaid(&view);
-        assert!(mermaid.contains("public[#quot;ap-northeast-1a#quot;]"), "{mermaid}");
+        assert!(
+            mermaid.contains("public[#quot;ap-northeast-1a#quot;]"),
+            "{mermaid}"
+        );
         // Mermaid ids are generated, never the address.
         assert!(!mermaid.contains("  module."), "{mermaid}");
     }

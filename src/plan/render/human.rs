@@ -340,10 +340,21 @@ fn push_whole(
     match value {
         Value::Map(map) if !map.is_empty() => {
             lines.push(line(depth, marker, format!("{prefix}{{")));
-            let width = map.keys().map(|k| quoted(k).chars().count()).max().unwrap_or(0);
+            let width = map
+                .keys()
+                .map(|k| quoted(k).chars().count())
+                .max()
+                .unwrap_or(0);
             for (k, v) in map {
                 let key = quoted(k);
-                push_whole(lines, depth + 1, marker, &format!("{key:<width$} = "), v, "");
+                push_whole(
+                    lines,
+                    depth + 1,
+                    marker,
+                    &format!("{key:<width$} = "),
+                    v,
+                    "",
+                );
             }
             lines.push(line(depth, Marker::None, format!("}}{tail}")));
         }
@@ -354,7 +365,11 @@ fn push_whole(
             }
             lines.push(line(depth, Marker::None, format!("]{tail}")));
         }
-        other => lines.push(line(depth, marker, format!("{prefix}{}{tail}", inline(other)))),
+        other => lines.push(line(
+            depth,
+            marker,
+            format!("{prefix}{}{tail}", inline(other)),
+        )),
     }
 }
 

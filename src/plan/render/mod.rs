@@ -99,12 +99,20 @@ pub(crate) fn after_attrs(change: &ResourceChange) -> Option<BTreeMap<String, Va
 /// output is sensitive.
 pub(crate) fn output_after(output: &OutputChange) -> Option<Value> {
     let v = expr_value(output.after.as_ref()?);
-    Some(if output.sensitive { mark_sensitive(v) } else { v })
+    Some(if output.sensitive {
+        mark_sensitive(v)
+    } else {
+        v
+    })
 }
 
 pub(crate) fn output_before(output: &OutputChange) -> Option<Value> {
     let v = output.before.clone()?;
-    Some(if output.sensitive { mark_sensitive(v) } else { v })
+    Some(if output.sensitive {
+        mark_sensitive(v)
+    } else {
+        v
+    })
 }
 
 /// Terraform's action for an output: outputs have no replace.
@@ -118,5 +126,49 @@ pub(crate) fn output_action(output: &OutputChange) -> Action {
         (Some(_), None) => Action::Delete,
         (Some(b), Some(a)) if b == a && !a.contains_unknown() => Action::NoOp,
         (Some(_), Some(_)) => Action::Update,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{self, SECRET};
+    use super::{graph, human, json, markdown};
+    use crate::plan::Plan;
+
+    fn every_rendering(plan: &Plan) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "human",
+                human::render(plan, &human::HumanOptions { color: false }),
+            ),
+            (
+                "human+color",
+                human::render(plan, &human::HumanOptions { color: true }),
+            ),
+            ("json", json::render_string(plan)),
+            ("markdown", markdown::render(plan)),
+            ("dot", graph::dot(&graph::from_plan(plan, false))),
+            ("mermaid", graph::mermaid(&graph::from_plan(plan, false))),
+        ]
+    }
+
+    #[test]
+    fn the_database_password_appears_in_no_rendering() {
+        for plan in [fixtures::realistic(), fixtures::destroy_all()] {
+            for (name, text) in every_rendering(&plan) {
+                assert!(!text.contains(SECRET), "{name} leaks the password:\n{text}");
+                assert!(
+                    !text.contains("s3cret-old"),
+                    "{name} leaks the old password"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_secret_is_really_in_the_plan_the_renderers_were_given() {
+        // Guards the test above: it would pass vacuously if the fixture lost its secret.
+        let saved = serde_json::to_string(&fixtures::realistic()).unwrap();
+        assert!(saved.contains(SECRET));
     }
 }
