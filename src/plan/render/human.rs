@@ -1,7 +1,7 @@
 //! The human plan: what `cairn plan` prints, in Terraform's vocabulary and layout, so a reader
 //! who knows `terraform plan` reads it without learning anything new.
 //!
-//! The attribute diff is built as a list of [`Line`]s (depth, marker, text) before any layout,
+//! The attribute diff is built as a list of `Line`s (depth, marker, text) before any layout,
 //! so the Markdown renderer can reuse it inside a ```` ```diff ```` block with the markers moved
 //! to the first column.
 
@@ -624,6 +624,65 @@ mod tests {
         assert_eq!(
             summary_line(&fixtures::realistic()),
             "Plan: 4 to add, 2 to change, 3 to destroy."
+        );
+    }
+
+    #[test]
+    fn a_list_change_shows_only_the_elements_that_moved() {
+        use fixtures::{attr, s};
+        let rule = fixtures::resource(
+            "fake_firewall.web",
+            Action::Update,
+            vec![
+                attr("id", Some(s("fw-1")), Some(s("fw-1"))),
+                attr(
+                    "cidr_blocks",
+                    Some(Value::List(vec![s("10.0.0.0/8"), s("172.16.0.0/12")])),
+                    Some(Value::List(vec![s("10.0.0.0/8"), s("192.168.0.0/16")])),
+                ),
+            ],
+        );
+        let text: Vec<String> = attribute_lines(&rule)
+            .iter()
+            .map(|l| layout_line(l, &Paint { color: false }))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "      ~ cidr_blocks = [",
+                "          - \"172.16.0.0/12\",",
+                "          + \"192.168.0.0/16\",",
+                "            # (1 unchanged element hidden)",
+                "        ]",
+                "        id          = \"fw-1\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_secret_inside_a_map_is_masked_where_it_sits() {
+        use fixtures::{attr, map, s, secret};
+        let change = fixtures::resource(
+            "fake_service.api",
+            Action::Update,
+            vec![attr(
+                "environment",
+                Some(map(&[("LOG", s("info")), ("TOKEN", secret("tok-old"))])),
+                Some(map(&[("LOG", s("debug")), ("TOKEN", secret("tok-new"))])),
+            )],
+        );
+        let text: Vec<String> = attribute_lines(&change)
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "environment = {",
+                "\"LOG\"   = \"info\" -> \"debug\"",
+                "\"TOKEN\" = (sensitive value)",
+                "}",
+            ]
         );
     }
 
