@@ -1020,3 +1020,391 @@ fn values_equal(a: &Value, b: &Value) -> bool {
         (x, y) => x == y,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::spec::expr::parse_template;
+
+    const VPC: &str = "fake_network.vpc";
+
+    /// A module where `vpc` is created in this apply (its `id` unknown until then), `db` already
+    /// exists, and `public` is a `for_each` resource over two zones.
+    struct TestScope {
+        /// What `scope.resource` knows: empty at plan time, the applied `vpc` at apply time.
+        applied: BTreeMap<String, Value>,
+    }
+
+    fn span() -> Span {
+        Span::new(Arc::from("main.yaml"), 1, 1, 0)
+    }
+
+    fn map(entries: &[(&str, Value)]) -> Value {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn secret(s: &str) -> Value {
+        Value::Sensitive(Box::new(Value::string(s)))
+    }
+
+    fn attr(addr: &str, key: &str) -> Expr {
+        Expr::new(
+            ExprKind::ResourceAttr {
+                addr: addr.to_string(),
+                path: vec![PathStep::Key(key.to_string())],
+            },
+            span(),
+        )
+    }
+
+    impl Scope for TestScope {
+        fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {
+            let lit = |v: Value| Ok(Expr::literal(v, span.clone()));
+            match name {
+                "inputs" => lit(map(&[
+                    ("cidr", Value::string("10.0.0.0/16")),
+                    (
+                        "azs",
+                        Value::List(vec![Value::string("eu-1a"), Value::string("eu-1b")]),
+                    ),
+                    ("count", Value::Number(3.0)),
+                    ("name", Value::string("web")),
+                    ("password", secret("hunter2")),
+                    ("nothing", Value::Null),
+                ])),
+                "db" => lit(map(&[
+                    ("id", Value::string("db-123")),
+                    ("port", Value::Number(5432.0)),
+                ])),
+                "vpc" => Ok(Expr::new(
+                    ExprKind::Map(vec![
+                        (
+                            "cidr_block".to_string(),
+                            Expr::literal(Value::string("10.0.0.0/16"), span.clone()),
+                        ),
+                        ("id".to_string(), attr(VPC, "id")),
+                    ]),
+                    span.clone(),
+                )),
+                "public" => Ok(Expr::new(
+                    ExprKind::Map(vec![
+                        (
+                            "eu-1b".to_string(),
+                            Expr::new(
+                                ExprKind::Map(vec![(
+                                    "id".to_string(),
+                                    attr("fake_subnet.public[\"eu-1b\"]", "id"),
+                                )]),
+                                span.clone(),
+                            ),
+                        ),
+                        (
+                            "eu-1a".to_string(),
+                            Expr::literal(map(&[("id", Value::string("subnet-a"))]), span.clone()),
+                        ),
+                    ]),
+                    span.clone(),
+                )),
+                "later" => lit(Value::Unknown),
+                _ => Err(Diagnostic::error_at(format!("unknown name `{name}`"), span)),
+            }
+        }
+
+        fn resource(&self, addr: &str) -> Option<Value> {
+            self.applied.get(addr).cloned()
+        }
+    }
+
+    fn plan_time() -> TestScope {
+        TestScope {
+            applied: BTreeMap::new(),
+        }
+    }
+
+    fn apply_time() -> TestScope {
+        TestScope {
+            applied: BTreeMap::from([
+                (
+                    VPC.to_string(),
+                    map(&[
+                        ("id", Value::string("vpc-42")),
+                        ("cidr_block", Value::string("10.0.0.0/16")),
+                    ]),
+                ),
+                (
+                    "fake_subnet.public[\"eu-1b\"]".to_string(),
+                    map(&[("id", Value::string("subnet-b"))]),
+                ),
+            ]),
+        }
+    }
+
+    fn run(text: &str, scope: &TestScope) -> Result<Expr, Diagnostic> {
+        let expr = parse_template(text, &span()).unwrap();
+        eval(&expr, scope)
+    }
+
+    fn value(text: &str) -> Value {
+        match run(text, &plan_time()) {
+            Ok(Expr {
+                kind: ExprKind::Literal(v),
+                ..
+            }) => v,
+            other => panic!("`{text}` did not fold to a value: {other:?}"),
+        }
+    }
+
+    fn fails(text: &str) -> Diagnostic {
+        run(text, &plan_time()).unwrap_err()
+    }
+
+    #[test]
+    fn inputs_fold_into_literals() {
+        assert_eq!(value("${inputs.name}"), Value::string("web"));
+        assert_eq!(value("${inputs.azs[1]}"), Value::string("eu-1b"));
+        assert_eq!(value("${inputs.azs}").as_list().unwrap().len(), 2);
+        assert_eq!(value("${inputs[\"name\"]}"), Value::string("web"));
+        assert_eq!(value("${inputs.count * 2 + 1}"), Value::Number(7.0));
+        assert_eq!(value("${db.port}"), Value::Number(5432.0));
+        assert_eq!(
+            value("${inputs.name}-${inputs.count}-${true}"),
+            Value::string("web-3-true")
+        );
+        assert_eq!(
+            value("${inputs.count > 2 ? \"big\" : \"small\"}"),
+            Value::string("big")
+        );
+        assert_eq!(
+            value("${[inputs.name, 1]}"),
+            Value::List(vec![Value::string("web"), Value::Number(1.0)])
+        );
+        assert_eq!(
+            value("${{ n = inputs.name }}"),
+            map(&[("n", Value::string("web"))])
+        );
+        assert_eq!(
+            value("${cidrsubnet(inputs.cidr, 8, inputs.count + 1)}"),
+            Value::string("10.0.4.0/24")
+        );
+        assert_eq!(value("${!(1 == 2) && 3 != 4}"), Value::Bool(true));
+        assert_eq!(value("${-inputs.count % 2}"), Value::Number(-1.0));
+    }
+
+    #[test]
+    fn an_unknown_resource_attribute_stays_residual_until_apply() {
+        let residual = run("${vpc.id}", &plan_time()).unwrap();
+        assert_eq!(residual.kind, attr(VPC, "id").kind);
+        // Known parts of the same resource are known now.
+        assert_eq!(value("${vpc.cidr_block}"), Value::string("10.0.0.0/16"));
+
+        let tmpl = run("vpc=${vpc.id}!", &plan_time()).unwrap();
+        let ExprKind::Template(parts) = &tmpl.kind else {
+            panic!("expected a residual template, got {tmpl:?}")
+        };
+        assert_eq!(parts.len(), 3);
+
+        let call = run("${upper(vpc.id)}", &plan_time()).unwrap();
+        assert!(matches!(call.kind, ExprKind::Call(ref name, _) if name == "upper"));
+
+        // At apply time the saved residual finishes evaluating from state.
+        let applied = apply_time();
+        assert_eq!(
+            eval(&residual, &applied).unwrap().as_literal(),
+            Some(&Value::string("vpc-42"))
+        );
+        assert_eq!(
+            eval(&tmpl, &applied).unwrap().as_literal(),
+            Some(&Value::string("vpc=vpc-42!"))
+        );
+        assert_eq!(
+            eval(&call, &applied).unwrap().as_literal(),
+            Some(&Value::string("VPC-42"))
+        );
+        assert_eq!(
+            run("${vpc.id}", &applied).unwrap().as_literal(),
+            Some(&Value::string("vpc-42"))
+        );
+    }
+
+    #[test]
+    fn navigating_into_a_residual_extends_its_path() {
+        let deeper = run("${vpc.id.tags[0]}", &plan_time()).unwrap();
+        assert_eq!(
+            deeper.kind,
+            ExprKind::ResourceAttr {
+                addr: VPC.to_string(),
+                path: vec![
+                    PathStep::Key("id".into()),
+                    PathStep::Key("tags".into()),
+                    PathStep::Index(0)
+                ],
+            }
+        );
+        let residual_binary = run("${vpc.id == \"x\" || false}", &plan_time()).unwrap();
+        assert!(matches!(
+            residual_binary.kind,
+            ExprKind::Binary(BinaryOp::Or, _, _)
+        ));
+        let residual_cond = run("${vpc.id != \"\" ? 1 : 2}", &plan_time()).unwrap();
+        assert!(matches!(residual_cond.kind, ExprKind::Conditional(..)));
+        assert_eq!(
+            eval(&residual_cond, &apply_time()).unwrap().as_literal(),
+            Some(&Value::Number(1.0))
+        );
+        // An index known only after apply keeps the traversal for later.
+        let by_unknown_index = run("${inputs.azs[vpc.id]}", &plan_time()).unwrap();
+        assert!(matches!(by_unknown_index.kind, ExprKind::Traverse(..)));
+    }
+
+    #[test]
+    fn splat_over_a_for_each_resource_goes_in_key_order() {
+        let ids = run("${public[*].id}", &plan_time()).unwrap();
+        let ExprKind::List(items) = &ids.kind else {
+            panic!("expected a partly known list, got {ids:?}")
+        };
+        assert_eq!(items[0].as_literal(), Some(&Value::string("subnet-a")));
+        assert!(matches!(items[1].kind, ExprKind::ResourceAttr { .. }));
+        assert_eq!(value("${length(public[*].id)}"), Value::Number(2.0));
+        assert_eq!(
+            eval(&ids, &apply_time()).unwrap().as_literal(),
+            Some(&Value::List(vec![
+                Value::string("subnet-a"),
+                Value::string("subnet-b")
+            ]))
+        );
+        assert_eq!(value("${inputs.azs[*]}").as_list().unwrap().len(), 2);
+        assert_eq!(value("${inputs.nothing[*]}"), Value::List(vec![]));
+        assert_eq!(
+            value("${inputs.name[*]}"),
+            Value::List(vec![Value::string("web")])
+        );
+        assert_eq!(value("${public.eu-1a.id}"), Value::string("subnet-a"));
+    }
+
+    #[test]
+    fn unknown_values_make_results_unknown() {
+        assert_eq!(value("${later.id}"), Value::Unknown);
+        assert_eq!(value("${later + 1}"), Value::Unknown);
+        assert_eq!(value("x-${later}"), Value::Unknown);
+        assert_eq!(value("${upper(later)}"), Value::Unknown);
+        assert_eq!(value("${length([later, 1])}"), Value::Number(2.0));
+        // `&&` decides on a known false left side without looking right.
+        assert_eq!(value("${false && later}"), Value::Bool(false));
+    }
+
+    #[test]
+    fn secrets_stay_sensitive_through_operations() {
+        assert_eq!(value("${inputs.password}"), secret("hunter2"));
+        assert_eq!(value("pw=${inputs.password}"), secret("pw=hunter2"));
+        assert!(value("${inputs.password == \"x\"}").is_sensitive());
+        assert!(value("${upper(inputs.password)}").is_sensitive());
+        assert!(value("${length(inputs.password)}").is_sensitive());
+        // Errors about a secret do not print it.
+        let err = fails("${inputs.password + 1}");
+        assert!(!err.message.contains("hunter2"), "{}", err.message);
+        let err = fails("${tonumber(inputs.password)}");
+        assert!(!err.message.contains("hunter2"), "{}", err.message);
+    }
+
+    #[test]
+    fn mistakes_get_messages_that_say_what_would_be_right() {
+        let err = run("${vpc.idd}", &plan_time()).unwrap_err();
+        assert_eq!(err.message, "`vpc` has no attribute `idd`");
+        assert_eq!(
+            err.help.as_deref(),
+            Some("did you mean `id`? it has: cidr_block, id")
+        );
+
+        let err = fails("${inputs.namee}");
+        assert_eq!(err.message, "`inputs` has no attribute `namee`");
+        assert!(err.help.unwrap().starts_with("did you mean `name`?"));
+
+        let err = fails("${inputs.azs[5]}");
+        assert_eq!(
+            err.message,
+            "index 5 is out of range: `inputs.azs` has 2 elements"
+        );
+
+        assert_eq!(fails("${inputs.count / 0}").message, "division by zero");
+        assert_eq!(
+            fails("${inputs.count % (2 - 2)}").message,
+            "division by zero"
+        );
+        assert_eq!(
+            fails("${inputs.name + 1}").message,
+            "cannot add a string and a number; use format() or \"${a}${b}\" to build a string"
+        );
+        assert_eq!(
+            fails("${1 < \"2\"}").message,
+            "cannot compare a number and a string; only numbers can be ordered"
+        );
+        let err = fails("x${inputs.nothing}");
+        assert_eq!(
+            err.message,
+            "the expression is null; a template cannot include null"
+        );
+        let err = fails("x${inputs.azs}");
+        assert_eq!(err.help.as_deref(), Some("use join() or jsonencode()"));
+        let err = fails("${joinn(\",\", inputs.azs)}");
+        assert_eq!(err.message, "unknown function `joinn`");
+        assert_eq!(err.help.as_deref(), Some("did you mean `join`?"));
+        assert!(
+            fails("${inputs.name ? 1 : 2}")
+                .message
+                .starts_with("the condition of `? :` must be a bool")
+        );
+        assert_eq!(fails("${nope.x}").message, "unknown name `nope`");
+        assert_eq!(
+            fails("${inputs.azs.name}").message,
+            "`inputs.azs` is a list, so it has no attribute `name`"
+        );
+    }
+
+    #[test]
+    fn the_division_error_points_at_the_divisor() {
+        let expr = parse_template(
+            "${inputs.count / 0}",
+            &Span::new(Arc::from("m.yaml"), 4, 10, 19),
+        )
+        .unwrap();
+        let err = eval(&expr, &plan_time()).unwrap_err();
+        assert_eq!(err.span.map(|s| (s.line, s.col)), Some((4, 27)));
+    }
+
+    #[test]
+    fn references_are_listed_in_source_order() {
+        let expr = parse_template(
+            "${cidrsubnet(inputs.cidr, 8, each.index + 1)}-${module.db.endpoint}-${public[*].id}-${m[vpc.id]}",
+            &span(),
+        )
+        .unwrap();
+        let refs: Vec<(String, Option<String>)> = references(&expr)
+            .into_iter()
+            .map(|r| (r.root, r.attr))
+            .collect();
+        let expected = [
+            ("inputs", Some("cidr")),
+            ("each", Some("index")),
+            ("module", Some("db")),
+            ("public", None),
+            ("m", None),
+            ("vpc", Some("id")),
+        ];
+        assert_eq!(
+            refs,
+            expected
+                .iter()
+                .map(|(r, a)| (r.to_string(), a.map(String::from)))
+                .collect::<Vec<_>>()
+        );
+        assert!(references(&Expr::literal(Value::Null, span())).is_empty());
+    }
+}

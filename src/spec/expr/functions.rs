@@ -1231,7 +1231,7 @@ fn base64_encode(bytes: &[u8]) -> String {
 
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
@@ -1254,4 +1254,409 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&decoded[..3 - pads]);
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn s(text: &str) -> Value {
+        Value::string(text)
+    }
+
+    fn n(x: f64) -> Value {
+        Value::Number(x)
+    }
+
+    fn list(items: &[Value]) -> Value {
+        Value::List(items.to_vec())
+    }
+
+    fn strs(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|t| s(t)).collect())
+    }
+
+    fn map(entries: &[(&str, Value)]) -> Value {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn try_call(name: &str, args: &[Value]) -> Result<Value, Diagnostic> {
+        let span = Span::new(Arc::from("main.yaml"), 1, 1, 0);
+        let spans: Vec<Span> = (0..args.len())
+            .map(|i| span.sub(i as u32 * 10, 5))
+            .collect();
+        call(name, args.to_vec(), &spans, &span)
+    }
+
+    fn ok(name: &str, args: &[Value]) -> Value {
+        try_call(name, args).unwrap_or_else(|e| panic!("{name} failed: {}", e.message))
+    }
+
+    fn err(name: &str, args: &[Value]) -> String {
+        match try_call(name, args) {
+            Ok(v) => panic!("{name} should fail, gave {v}"),
+            Err(e) => e.message,
+        }
+    }
+
+    #[test]
+    fn every_listed_function_is_implemented() {
+        for name in FUNCTION_NAMES {
+            let message = try_call(name, &[])
+                .err()
+                .map(|e| e.message)
+                .unwrap_or_default();
+            assert!(
+                !message.starts_with("unknown function"),
+                "{name} is listed but missing"
+            );
+        }
+        assert!(
+            FUNCTION_NAMES.windows(2).all(|w| w[0] < w[1]),
+            "keep the list sorted"
+        );
+    }
+
+    #[test]
+    fn cidr_functions_match_terraform() {
+        assert_eq!(
+            ok("cidrsubnet", &[s("172.16.0.0/12"), n(4.0), n(2.0)]),
+            s("172.18.0.0/16")
+        );
+        assert_eq!(
+            ok("cidrsubnet", &[s("10.1.2.0/24"), n(4.0), n(15.0)]),
+            s("10.1.2.240/28")
+        );
+        assert_eq!(
+            ok(
+                "cidrsubnet",
+                &[s("fd00:fd12:3456:7890::/56"), n(16.0), n(162.0)]
+            ),
+            s("fd00:fd12:3456:7800:a200::/72")
+        );
+        assert_eq!(
+            err("cidrsubnet", &[s("10.1.2.0/24"), n(10.0), n(0.0)]),
+            "cidrsubnet: insufficient address space to extend prefix of 24 by 10"
+        );
+        assert_eq!(
+            err("cidrsubnet", &[s("10.1.2.0/24"), n(4.0), n(16.0)]),
+            "cidrsubnet: prefix extension of 4 does not accommodate a subnet numbered 16"
+        );
+        assert_eq!(
+            err("cidrsubnet", &[s("10.0.0.0/16"), s("8"), n(1.0)]),
+            "cidrsubnet: argument 2 (newbits) must be a whole number, got \"8\""
+        );
+        assert_eq!(
+            err("cidrsubnet", &[s("10.0.0.0"), n(8.0), n(1.0)]),
+            "cidrsubnet: argument 1 (prefix) must be an IP prefix in CIDR notation like \"10.0.0.0/16\", got \"10.0.0.0\""
+        );
+        assert_eq!(
+            err("cidrsubnet", &[s("10.0.0.0/16"), n(8.0)]),
+            "cidrsubnet: expected 3 arguments, got 2"
+        );
+        assert_eq!(
+            ok(
+                "cidrsubnets",
+                &[s("10.1.0.0/16"), n(4.0), n(4.0), n(8.0), n(4.0)]
+            ),
+            strs(&[
+                "10.1.0.0/20",
+                "10.1.16.0/20",
+                "10.1.32.0/24",
+                "10.1.48.0/20"
+            ])
+        );
+        assert_eq!(
+            err("cidrsubnets", &[s("10.1.0.0/16"), n(4.0), n(0.0)]),
+            "cidrsubnets: argument 3 (newbits) must extend prefix by at least one bit"
+        );
+        assert_eq!(
+            ok("cidrhost", &[s("10.12.112.0/20"), n(16.0)]),
+            s("10.12.112.16")
+        );
+        assert_eq!(ok("cidrnetmask", &[s("172.16.0.0/12")]), s("255.240.0.0"));
+    }
+
+    #[test]
+    fn string_functions() {
+        assert_eq!(
+            ok("join", &[s(", "), strs(&["a", "b"]), list(&[n(1.0)])]),
+            s("a, b, 1")
+        );
+        assert_eq!(
+            ok("split", &[s(","), s("a,b,,c")]),
+            strs(&["a", "b", "", "c"])
+        );
+        assert_eq!(ok("upper", &[s("héllo")]), s("HÉLLO"));
+        assert_eq!(ok("lower", &[s("ABC")]), s("abc"));
+        assert_eq!(ok("title", &[s("hello big-world")]), s("Hello Big-World"));
+        assert_eq!(ok("replace", &[s("a.b.c"), s("."), s("-")]), s("a-b-c"));
+        assert_eq!(ok("substr", &[s("hello world"), n(1.0), n(4.0)]), s("ello"));
+        assert_eq!(
+            ok("substr", &[s("hello world"), n(-5.0), n(-1.0)]),
+            s("world")
+        );
+        assert_eq!(ok("trimspace", &[s("  x \n")]), s("x"));
+        assert_eq!(ok("trim", &[s("?!hello?!"), s("!?")]), s("hello"));
+        assert_eq!(ok("trimprefix", &[s("helloworld"), s("hello")]), s("world"));
+        assert_eq!(ok("trimsuffix", &[s("helloworld"), s("world")]), s("hello"));
+        assert_eq!(ok("startswith", &[s("hello"), s("he")]), Value::Bool(true));
+        assert_eq!(ok("endswith", &[s("hello"), s("he")]), Value::Bool(false));
+        assert_eq!(
+            err("join", &[s(","), list(&[map(&[])])]),
+            "join: argument 2 (list) element 0 must be a string, got a map"
+        );
+    }
+
+    #[test]
+    fn format_follows_terraform_verbs() {
+        assert_eq!(
+            ok("format", &[s("Hello, %s!"), s("Ander")]),
+            s("Hello, Ander!")
+        );
+        assert_eq!(ok("format", &[s("web-%03d"), n(7.0)]), s("web-007"));
+        assert_eq!(ok("format", &[s("%d items"), n(-12.0)]), s("-12 items"));
+        assert_eq!(
+            ok(
+                "format",
+                &[s("%.2f|%6.1f|%-4d|"), n(1.23456), n(2.5), n(9.0)]
+            ),
+            s("1.23|   2.5|9   |")
+        );
+        assert_eq!(
+            ok(
+                "format",
+                &[s("%v %v %q 100%%"), n(1.5), list(&[n(1.0)]), s("a\"b")]
+            ),
+            s("1.5 [1] \"a\\\"b\" 100%")
+        );
+        assert_eq!(
+            ok("format", &[s("%t/%x"), Value::Bool(true), n(255.0)]),
+            s("true/ff")
+        );
+        assert_eq!(
+            err("format", &[s("%d"), n(1.5)]),
+            "format: argument 2 (value) must be a whole number for `%d`, got a number (1.5)"
+        );
+        assert_eq!(
+            err("format", &[s("%s and %s"), s("a")]),
+            "format: not enough arguments for the verbs in the format string: `%s` needs argument 3 but there are 2"
+        );
+        assert_eq!(
+            err("format", &[s("%s"), s("a"), s("b")]),
+            "format: too many arguments: the format string uses 1 but 2 were given"
+        );
+        assert_eq!(
+            ok(
+                "formatlist",
+                &[s("%s-%d"), strs(&["a", "b"]), list(&[n(1.0), n(2.0)])]
+            ),
+            strs(&["a-1", "b-2"])
+        );
+        assert_eq!(
+            ok("formatlist", &[s("%s.%s"), strs(&["a", "b"]), s("x")]),
+            strs(&["a.x", "b.x"])
+        );
+    }
+
+    #[test]
+    fn collection_functions() {
+        let tags = map(&[("env", s("prod")), ("team", s("web"))]);
+        assert_eq!(ok("lookup", &[tags.clone(), s("env")]), s("prod"));
+        assert_eq!(
+            ok("lookup", &[tags.clone(), s("nope"), s("dflt")]),
+            s("dflt")
+        );
+        assert_eq!(
+            err("lookup", &[tags.clone(), s("envv")]),
+            "lookup: argument 2 (key) names no entry of the map: there is no key \"envv\""
+        );
+        assert_eq!(
+            ok(
+                "merge",
+                &[tags.clone(), Value::Null, map(&[("env", s("dev"))])]
+            ),
+            map(&[("env", s("dev")), ("team", s("web"))])
+        );
+        assert_eq!(ok("length", std::slice::from_ref(&tags)), n(2.0));
+        assert_eq!(ok("length", &[s("héllo")]), n(5.0));
+        assert_eq!(
+            ok("keys", std::slice::from_ref(&tags)),
+            strs(&["env", "team"])
+        );
+        assert_eq!(
+            ok("values", std::slice::from_ref(&tags)),
+            strs(&["prod", "web"])
+        );
+        assert_eq!(
+            ok("concat", &[strs(&["a"]), strs(&["b", "c"])]),
+            strs(&["a", "b", "c"])
+        );
+        assert_eq!(
+            ok("contains", &[strs(&["a", "b"]), s("b")]),
+            Value::Bool(true)
+        );
+        assert_eq!(ok("element", &[strs(&["a", "b", "c"]), n(4.0)]), s("b"));
+        assert_eq!(ok("index", &[strs(&["a", "b"]), s("b")]), n(1.0));
+        assert_eq!(
+            err("index", &[strs(&["a"]), s("z")]),
+            "index: the list does not contain \"z\""
+        );
+        assert_eq!(
+            ok(
+                "flatten",
+                &[list(&[
+                    strs(&["a"]),
+                    list(&[strs(&["b"]), s("c")]),
+                    list(&[])
+                ])]
+            ),
+            strs(&["a", "b", "c"])
+        );
+        assert_eq!(ok("distinct", &[strs(&["b", "a", "b"])]), strs(&["b", "a"]));
+        assert_eq!(ok("toset", &[strs(&["b", "a", "b"])]), strs(&["a", "b"]));
+        assert_eq!(ok("tolist", &[strs(&["b"])]), strs(&["b"]));
+        assert_eq!(
+            ok("zipmap", &[strs(&["a", "b"]), list(&[n(1.0), n(2.0)])]),
+            map(&[("a", n(1.0)), ("b", n(2.0))])
+        );
+        assert_eq!(ok("range", &[n(3.0)]), list(&[n(0.0), n(1.0), n(2.0)]));
+        assert_eq!(
+            ok("range", &[n(1.0), n(0.0), n(-0.25)]),
+            list(&[n(1.0), n(0.75), n(0.5), n(0.25)])
+        );
+        assert!(
+            err("range", &[n(5000.0)]).starts_with("range: more than 1024 values were generated")
+        );
+        assert_eq!(
+            ok("slice", &[strs(&["a", "b", "c", "d"]), n(1.0), n(3.0)]),
+            strs(&["b", "c"])
+        );
+        assert_eq!(
+            err("slice", &[strs(&["a"]), n(0.0), n(2.0)]),
+            "slice: argument 3 (end) must be from start (0) to the list's length 1, got 2"
+        );
+        assert_eq!(ok("reverse", &[strs(&["a", "b"])]), strs(&["b", "a"]));
+        assert_eq!(
+            ok("sort", &[list(&[s("b"), n(10.0), n(9.0)])]),
+            strs(&["10", "9", "b"])
+        );
+        assert_eq!(
+            ok("compact", &[list(&[s("a"), s(""), Value::Null])]),
+            strs(&["a"])
+        );
+        assert_eq!(ok("one", &[strs(&["x"])]), s("x"));
+        assert_eq!(
+            ok("alltrue", &[list(&[Value::Bool(true), Value::Bool(false)])]),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            ok("anytrue", &[list(&[Value::Bool(true), Value::Bool(false)])]),
+            Value::Bool(true)
+        );
+    }
+
+    #[test]
+    fn number_and_conversion_functions() {
+        assert_eq!(ok("min", &[n(3.0), n(-1.0), n(2.0)]), n(-1.0));
+        assert_eq!(ok("max", &[n(3.0), n(-1.0)]), n(3.0));
+        assert_eq!(ok("abs", &[n(-2.5)]), n(2.5));
+        assert_eq!(ok("ceil", &[n(1.2)]), n(2.0));
+        assert_eq!(ok("floor", &[n(1.8)]), n(1.0));
+        assert_eq!(ok("sum", &[list(&[n(1.0), n(2.5)])]), n(3.5));
+        assert_eq!(
+            err("sum", &[list(&[])]),
+            "sum: argument 1 (list) must not be empty: there is nothing to sum"
+        );
+        assert_eq!(ok("coalesce", &[Value::Null, s(""), s("x")]), s("x"));
+        assert_eq!(ok("tostring", &[n(5.0)]), s("5"));
+        assert_eq!(ok("tonumber", &[s("42")]), n(42.0));
+        assert_eq!(
+            err("tonumber", &[s("4x")]),
+            "tonumber: argument 1 (value) is not a number: \"4x\""
+        );
+        assert_eq!(ok("tobool", &[s("true")]), Value::Bool(true));
+    }
+
+    #[test]
+    fn encoding_functions() {
+        assert_eq!(
+            ok("jsonencode", &[map(&[("b", n(1.0)), ("a", strs(&["x"]))])]),
+            s(r#"{"a":["x"],"b":1}"#)
+        );
+        assert_eq!(
+            ok("jsondecode", &[s(r#"{"a":[1,true]}"#)]),
+            map(&[("a", list(&[n(1.0), Value::Bool(true)]))])
+        );
+        for text in ["", "f", "fo", "foo", "foob", "fooba", "foobar", "héllo"] {
+            let encoded = ok("base64encode", &[s(text)]);
+            assert_eq!(ok("base64decode", &[encoded]), s(text));
+        }
+        assert_eq!(ok("base64encode", &[s("foobar")]), s("Zm9vYmFy"));
+        assert_eq!(ok("base64encode", &[s("fo")]), s("Zm8="));
+        assert!(err("base64decode", &[s("Zm9=v")]).contains("is not valid base64"));
+        assert_eq!(
+            ok("sha256", &[s("hello")]),
+            s("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        );
+    }
+
+    #[test]
+    fn sensitive_arguments_make_sensitive_results() {
+        let password = Value::Sensitive(Box::new(s("hunter2")));
+        let joined = ok("join", &[s("-"), list(&[s("a"), password.clone()])]);
+        assert_eq!(joined, Value::Sensitive(Box::new(s("a-hunter2"))));
+        let message = err("cidrsubnet", &[password, n(1.0), n(1.0)]);
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn huge_results_are_refused() {
+        let big = s(&"x".repeat(600_000));
+        assert_eq!(
+            err("join", &[s(""), list(&[big.clone(), big])]),
+            "join: result too large"
+        );
+        let many = Value::List(vec![n(1.0); 60_000]);
+        assert_eq!(
+            err("concat", &[many.clone(), many]),
+            "concat: result too large"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cidrsubnet_results_lie_inside_the_prefix(
+            a in 0u32.., prefix in 0u32..=32, newbits in 0i64..=8, netnum in 0i64..256,
+        ) {
+            let base = format!("{}/{prefix}", std::net::Ipv4Addr::from(a));
+            if let Ok(Value::String(sub)) = try_call("cidrsubnet", &[s(&base), n(newbits as f64), n(netnum as f64)]) {
+                let parent = Net::parse(&base).unwrap();
+                let child = Net::parse(&sub).unwrap();
+                proptest::prop_assert_eq!(child.prefix, prefix + newbits as u32);
+                // Inside the parent: the parent's network bits are unchanged.
+                proptest::prop_assert!(prefix == 0 || child.addr >> (32 - prefix) == parent.addr >> (32 - prefix));
+            }
+        }
+
+        #[test]
+        fn cidrsubnet_v6_results_lie_inside_the_prefix(
+            a in proptest::num::u128::ANY, prefix in 1u32..=120, newbits in 0i64..=8, netnum in 0i64..256,
+        ) {
+            let base = format!("{}/{prefix}", std::net::Ipv6Addr::from(a));
+            if let Ok(Value::String(sub)) = try_call("cidrsubnet", &[s(&base), n(newbits as f64), n(netnum as f64)]) {
+                let parent = Net::parse(&base).unwrap();
+                let child = Net::parse(&sub).unwrap();
+                proptest::prop_assert_eq!(child.addr >> (128 - prefix), parent.addr >> (128 - prefix));
+                proptest::prop_assert_eq!(child.prefix, prefix + newbits as u32);
+            }
+        }
+    }
 }

@@ -89,7 +89,9 @@ struct Parser<'a> {
     depth: usize,
 }
 
-const MAX_DEPTH: usize = 128;
+/// Deep enough for any real spec; shallow enough that parsing, evaluating and dropping the tree
+/// stay well within a 2 MiB thread stack in debug builds.
+const MAX_DEPTH: usize = 48;
 
 impl<'a> Parser<'a> {
     fn new(text: &str, base: &'a Span) -> Parser<'a> {
@@ -131,14 +133,9 @@ impl<'a> Parser<'a> {
     }
 
     fn starts_with(&self, s: &str) -> bool {
-        let mut i = self.pos;
-        for c in s.chars() {
-            if self.chars.get(i) != Some(&c) {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        (self.pos..)
+            .zip(s.chars())
+            .all(|(i, c)| self.chars.get(i) == Some(&c))
     }
 
     fn skip_ws(&mut self) {
@@ -157,11 +154,14 @@ impl<'a> Parser<'a> {
 
     /// Skips whitespace, then consumes `s` when it comes next.
     fn eat(&mut self, s: &str) -> bool {
+        let before = self.pos;
         self.skip_ws();
         if self.starts_with(s) {
             self.pos += s.chars().count();
             true
         } else {
+            // Whitespace is left in place: a newline may separate object entries.
+            self.pos = before;
             false
         }
     }
@@ -288,7 +288,16 @@ impl<'a> Parser<'a> {
 
     /// The binary operator at the cursor with its precedence level (0 binds loosest).
     fn peek_binary(&mut self) -> Option<(BinaryOp, usize, usize)> {
+        let before = self.pos;
         self.skip_ws();
+        let found = self.binary_here();
+        if found.is_none() {
+            self.pos = before;
+        }
+        found
+    }
+
+    fn binary_here(&self) -> Option<(BinaryOp, usize, usize)> {
         let c = self.peek()?;
         let next = self.peek_at(1);
         let op = match (c, next) {
@@ -316,16 +325,30 @@ impl<'a> Parser<'a> {
             return self.unary();
         }
         let mut left = self.binary(level + 1)?;
-        while let Some((op, op_level, len)) = self.peek_binary() {
+        // Each chained operator nests the tree one level deeper (`a + b + c` is `(a + b) + c`),
+        // so it counts toward the depth limit like a parenthesis.
+        let mut chained = 0;
+        let result = loop {
+            let Some((op, op_level, len)) = self.peek_binary() else {
+                break Ok(left);
+            };
             if op_level != level {
-                break;
+                break Ok(left);
             }
+            if let Err(e) = self.enter() {
+                break Err(e);
+            }
+            chained += 1;
             self.pos += len;
-            let right = self.binary(level + 1)?;
+            let right = match self.binary(level + 1) {
+                Ok(right) => right,
+                Err(e) => break Err(e),
+            };
             let span = self.join_spans(&left.span, &right.span);
             left = Expr::new(ExprKind::Binary(op, Box::new(left), Box::new(right)), span);
-        }
-        Ok(left)
+        };
+        self.depth -= chained;
+        result
     }
 
     fn unary(&mut self) -> Result<Expr, Diagnostic> {
@@ -738,13 +761,15 @@ impl<'a> Parser<'a> {
             entries.push((key, value));
             // Entries are separated by commas or newlines.
             let before = self.pos;
+            self.skip_ws();
+            let newline = self.chars[before..self.pos].contains(&'\n');
             if self.eat(",") {
                 continue;
             }
             if self.eat("}") {
                 break;
             }
-            if self.chars[before..self.pos].contains(&'\n') {
+            if newline {
                 continue;
             }
             return Err(self.expected(&format!(
@@ -765,4 +790,264 @@ fn is_ident_start(c: char) -> bool {
 
 fn is_ident_continue(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn at(col: u32) -> Span {
+        Span::new(Arc::from("main.yaml"), 3, col, 0)
+    }
+
+    fn expr(text: &str) -> Expr {
+        parse_expr(text, &at(1)).unwrap()
+    }
+
+    fn error(text: &str) -> Diagnostic {
+        parse_template(text, &at(1)).unwrap_err()
+    }
+
+    /// A compact rendering of the tree for readable assertions.
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Literal(v) => v.to_string(),
+            ExprKind::Ref { root, steps } => format!("{root}{}", show_steps(steps)),
+            ExprKind::Traverse(base, steps) => format!("({}){}", show(base), show_steps(steps)),
+            ExprKind::ResourceAttr { addr, .. } => format!("<{addr}>"),
+            ExprKind::Template(parts) => {
+                format!(
+                    "tmpl[{}]",
+                    parts.iter().map(show).collect::<Vec<_>>().join(", ")
+                )
+            }
+            ExprKind::List(items) => {
+                format!(
+                    "[{}]",
+                    items.iter().map(show).collect::<Vec<_>>().join(", ")
+                )
+            }
+            ExprKind::Map(entries) => format!(
+                "{{{}}}",
+                entries
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", show(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ExprKind::Unary(op, x) => format!("({op:?} {})", show(x)),
+            ExprKind::Binary(op, l, r) => format!("({op:?} {} {})", show(l), show(r)),
+            ExprKind::Conditional(c, a, b) => format!("({} ? {} : {})", show(c), show(a), show(b)),
+            ExprKind::Call(name, args) => {
+                format!(
+                    "{name}({})",
+                    args.iter().map(show).collect::<Vec<_>>().join(", ")
+                )
+            }
+        }
+    }
+
+    fn show_steps(steps: &[Step]) -> String {
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Attr(a) => format!(".{a}"),
+                Step::Index(i) => format!("[{}]", show(i)),
+                Step::Splat => "[*]".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn operators_bind_like_terraform() {
+        assert_eq!(show(&expr("1 + 2 * 3")), "(Add 1 (Mul 2 3))");
+        assert_eq!(show(&expr("a || b && c == d")), "(Or a (And b (Eq c d)))");
+        assert_eq!(show(&expr("x < 3 == y >= 4")), "(Eq (Lt x 3) (Ge y 4))");
+        assert_eq!(show(&expr("10 - 4 - 3")), "(Sub (Sub 10 4) 3)");
+        assert_eq!(show(&expr("-a * !b")), "(Mul (Neg a) (Not b))");
+        assert_eq!(show(&expr("(1 + 2) * 3")), "(Mul (Add 1 2) 3)");
+        assert_eq!(show(&expr("a ? b : c ? d : e")), "(a ? b : (c ? d : e))");
+        assert_eq!(show(&expr("n % 2 == 0 && ok")), "(And (Eq (Mod n 2) 0) ok)");
+    }
+
+    #[test]
+    fn references_and_traversals() {
+        assert_eq!(show(&expr("vpc.id")), "vpc.id");
+        assert_eq!(show(&expr("public[*].id")), "public[*].id");
+        assert_eq!(show(&expr("public.*.id")), "public[*].id");
+        assert_eq!(show(&expr("subnets[0].cidr")), "subnets[0].cidr");
+        assert_eq!(show(&expr("list.0")), "list[0]");
+        assert_eq!(show(&expr("tags[\"Name\"]")), "tags[\"Name\"]");
+        assert_eq!(show(&expr("module.db.endpoint")), "module.db.endpoint");
+        assert_eq!(show(&expr("each.value")), "each.value");
+        // HCL allows `-` inside names.
+        assert_eq!(show(&expr("inputs.my-name")), "inputs.my-name");
+        assert_eq!(show(&expr("merge(a, b).x")), "(merge(a, b)).x");
+        assert_eq!(show(&expr("[1, 2][0]")), "([1, 2])[0]");
+        assert!(matches!(expr("vpc").kind, ExprKind::Ref { ref steps, .. } if steps.is_empty()));
+    }
+
+    #[test]
+    fn literals_calls_lists_and_objects() {
+        assert_eq!(show(&expr("3.5")), "3.5");
+        assert_eq!(show(&expr("1e3")), "1000");
+        assert_eq!(show(&expr("true")), "true");
+        assert_eq!(show(&expr("null")), "null");
+        assert_eq!(show(&expr("join(\",\", [a, b,],)")), "join(\",\", [a, b])");
+        assert_eq!(show(&expr("f()")), "f()");
+        assert_eq!(
+            show(&expr("{ Name = x, \"team-a\" = 1, env: \"prod\" }")),
+            "{Name=x, team-a=1, env=\"prod\"}"
+        );
+        assert_eq!(show(&expr("{\n  a = 1\n  b = 2\n}")), "{a=1, b=2}");
+        assert_eq!(show(&expr("[]")), "[]");
+    }
+
+    #[test]
+    fn quoted_strings_unescape_and_interpolate() {
+        assert_eq!(
+            expr(r#""a\n\t\"b\"\\ \u00e9""#).as_literal(),
+            Some(&Value::string("a\n\t\"b\"\\ é"))
+        );
+        assert_eq!(show(&expr(r#""${x}-${y}""#)), "tmpl[x, \"-\", y]");
+        assert_eq!(show(&expr(r#""a}b""#)), "\"a}b\"");
+        assert_eq!(show(&expr(r#""$${x}""#)), "\"${x}\"");
+        // A `}` in a string inside `${}` does not end the interpolation.
+        assert_eq!(
+            show(&parse_template(r#"x${join("}", l)}y"#, &at(1)).unwrap()),
+            "tmpl[\"x\", join(\"}\", l), \"y\"]"
+        );
+    }
+
+    #[test]
+    fn templates_keep_types_when_they_are_one_expression() {
+        let whole = parse_template("${inputs.azs}", &at(1)).unwrap();
+        assert_eq!(show(&whole), "inputs.azs");
+        let plain = parse_template("just text", &at(1)).unwrap();
+        assert_eq!(plain.as_literal(), Some(&Value::string("just text")));
+        let escaped = parse_template("cost: $${price}", &at(1)).unwrap();
+        assert_eq!(escaped.as_literal(), Some(&Value::string("cost: ${price}")));
+        let mixed = parse_template("web-${count.index}", &at(1)).unwrap();
+        assert_eq!(show(&mixed), "tmpl[\"web-\", count.index]");
+        let number = parse_template("port ${80}", &at(1)).unwrap();
+        assert_eq!(show(&number), "tmpl[\"port \", 80]");
+    }
+
+    #[test]
+    fn sub_expressions_point_at_their_own_columns() {
+        // The scalar starts at column 10: `web-${vpc.id}` has `vpc.id` at column 16.
+        let t = parse_template("web-${vpc.id}", &at(10)).unwrap();
+        let ExprKind::Template(parts) = &t.kind else {
+            panic!("expected a template, got {t:?}")
+        };
+        assert_eq!((parts[0].span.col, parts[0].span.len), (10, 4));
+        assert_eq!((parts[1].span.col, parts[1].span.len), (16, 6));
+        let call = parse_template("${cidrsubnet(inputs.cidr, 8, 1)}", &at(5)).unwrap();
+        let ExprKind::Call(_, args) = &call.kind else {
+            panic!("expected a call, got {call:?}")
+        };
+        assert_eq!((call.span.col, call.span.len), (7, 29));
+        assert_eq!((args[0].span.col, args[0].span.len), (18, 11));
+        assert_eq!((args[2].span.col, args[2].span.len), (34, 1));
+        // After a newline, the scalar's own span is the best we can do.
+        let multi = parse_template("a\n${x}", &at(5)).unwrap();
+        let ExprKind::Template(parts) = &multi.kind else {
+            panic!("expected a template")
+        };
+        assert_eq!(parts[1].span, at(5));
+    }
+
+    #[test]
+    fn unterminated_interpolation_says_what_to_add() {
+        let e = error("name-${inputs.name");
+        assert_eq!(e.message, "unterminated `${`: add `}`");
+        assert_eq!(e.span.unwrap().col, 6);
+        assert_eq!(error("${").message, "unterminated `${`: add `}`");
+    }
+
+    #[test]
+    fn unexpected_tokens_say_what_was_expected() {
+        assert_eq!(
+            error("${1 + }").message,
+            "expected an expression, found `}`"
+        );
+        assert_eq!(
+            error("${a b}").message,
+            "expected `}` to close the `${` opened at col 1, found `b`"
+        );
+        let e = parse_expr("a b", &at(1)).unwrap_err();
+        assert_eq!(e.message, "unexpected `b` after the expression");
+        assert_eq!(e.span.unwrap().col, 3);
+        assert_eq!(
+            error("${\"abc}").message,
+            "unterminated string: add a closing `\"`"
+        );
+        assert_eq!(
+            error("${x.}").message,
+            "expected an attribute name after `.`, found `}`"
+        );
+        assert_eq!(
+            error("${{a = 1, a = 2}}").message,
+            "duplicate key `a` in object"
+        );
+        assert!(
+            error("${[for x in y: x]}")
+                .message
+                .starts_with("`for` expressions are not supported")
+        );
+    }
+
+    #[test]
+    fn an_unclosed_call_names_the_function_and_where_it_opened() {
+        let e = parse_template("${join(\",\", inputs.azs}", &at(1)).unwrap_err();
+        assert_eq!(
+            e.message,
+            "expected `)` to close the call to `join` opened at col 7, found `}`"
+        );
+        assert_eq!(e.span.unwrap().col, 23);
+        let e = parse_expr("join(\",\", x", &at(1)).unwrap_err();
+        assert_eq!(
+            e.message,
+            "expected `)` to close the call to `join` opened at col 5, found end of the expression"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("${{{}1{}}}", "(".repeat(10_000), ")".repeat(10_000));
+        assert_eq!(error(&deep).message, "expression nested too deeply");
+        let long = format!("${{1{}}}", " + 1".repeat(10_000));
+        assert_eq!(error(&long).message, "expression nested too deeply");
+        // Just under the limit parses fine.
+        let ok = format!(
+            "${{{}1{}}}",
+            "(".repeat(MAX_DEPTH - 2),
+            ")".repeat(MAX_DEPTH - 2)
+        );
+        assert!(parse_template(&ok, &at(1)).is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_template_never_panics(text in "\\PC{0,60}") {
+            let _ = parse_template(&text, &at(1));
+        }
+
+        #[test]
+        fn parse_template_never_panics_on_expression_soup(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "${", "}", "$${", "\"", "\\", "(", ")", "[", "]", "{", "}", ",", ".", "*",
+                    "a", "b.c", "1", "2.5", "+", "-", "!", "==", "?", ":", "=", "&&", "||",
+                    "join(", "[*]", "\n", " ", "\\u12", "#", "%",
+                ]),
+                0..40,
+            )
+        ) {
+            let text: String = parts.concat();
+            let _ = parse_template(&text, &at(1));
+        }
+    }
 }
