@@ -11,7 +11,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use crate::spec::diagnostic::{did_you_mean, Diagnostic};
-use crate::spec::expr::{Expr, ExprKind, Step};
+use crate::spec::expr::{references, Expr, Reference};
 use crate::spec::model::{Environment, Module, ModuleCall};
 use crate::spec::span::Span;
 
@@ -85,6 +85,16 @@ struct Ref<'a> {
     span: &'a Span,
 }
 
+impl<'a> Ref<'a> {
+    fn from(r: &'a Reference) -> Ref<'a> {
+        Ref {
+            root: &r.root,
+            attrs: r.attrs.iter().map(String::as_str).collect(),
+            span: &r.span,
+        }
+    }
+}
+
 impl ConfigGraph {
     pub fn build(env: &Environment) -> Result<ConfigGraph, Vec<Diagnostic>> {
         let mut instances = Vec::new();
@@ -115,7 +125,8 @@ impl ConfigGraph {
         for (&item, _) in index.iter() {
             let (scope_inst, exprs) = expressions_of(&instances, item);
             for expr in exprs {
-                for r in collect_references(expr) {
+                for reference in references(expr) {
+                    let r = Ref::from(&reference);
                     match resolve(&instances, scope_inst, &r) {
                         Ok(targets) => edges.extend(targets.into_iter().map(|t| (item, t, r.span.clone()))),
                         Err(d) => diags.push(d),
@@ -280,60 +291,6 @@ fn expressions_of(instances: &[ModuleInstance], item: Item) -> (usize, Vec<&Expr
             exprs.extend(r.for_each.iter());
             exprs.extend(r.count.iter());
             (i, exprs)
-        }
-    }
-}
-
-/// Every `Ref` in an expression, with its leading attribute names.
-fn collect_references(expr: &Expr) -> Vec<Ref<'_>> {
-    let mut out = Vec::new();
-    walk(expr, &mut out);
-    out
-}
-
-fn walk<'a>(expr: &'a Expr, out: &mut Vec<Ref<'a>>) {
-    match &expr.kind {
-        ExprKind::Literal(_) | ExprKind::ResourceAttr { .. } => {}
-        ExprKind::Ref { root, steps } => {
-            let attrs = steps
-                .iter()
-                .map_while(|s| match s {
-                    Step::Attr(a) => Some(a.as_str()),
-                    _ => None,
-                })
-                .collect();
-            out.push(Ref {
-                root,
-                attrs,
-                span: &expr.span,
-            });
-            walk_steps(steps, out);
-        }
-        ExprKind::Template(parts) | ExprKind::List(parts) | ExprKind::Call(_, parts) => {
-            parts.iter().for_each(|p| walk(p, out))
-        }
-        ExprKind::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, out)),
-        ExprKind::Unary(_, e) => walk(e, out),
-        ExprKind::Binary(_, a, b) => {
-            walk(a, out);
-            walk(b, out);
-        }
-        ExprKind::Conditional(c, a, b) => {
-            walk(c, out);
-            walk(a, out);
-            walk(b, out);
-        }
-        ExprKind::Traverse(e, steps) => {
-            walk(e, out);
-            walk_steps(steps, out);
-        }
-    }
-}
-
-fn walk_steps<'a>(steps: &'a [Step], out: &mut Vec<Ref<'a>>) {
-    for step in steps {
-        if let Step::Index(e) = step {
-            walk(e, out);
         }
     }
 }

@@ -43,7 +43,7 @@ fn cloud_objects(p: &Project) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(objects) = cloud["objects"].as_object() {
         for (id, object) in objects {
-            let owner = object["owner"].as_str().unwrap_or_default().to_string();
+            let owner = object["cairn:address"].as_str().unwrap_or_default().to_string();
             out.push((owner, id.clone()));
         }
     }

@@ -450,76 +450,43 @@ fn expression_json(exprs: &[&Expr], instances: usize, module: &[String]) -> Json
 /// the resource (`fake_subnet.public["a"].id`, `fake_subnet.public["a"]`, `fake_subnet.public`),
 /// relative to the module the expression is written in.
 fn collect_references(expr: &Expr, module: &[String], out: &mut Vec<String>) {
-    let mut push = |s: String| {
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    };
-    match &expr.kind {
-        ExprKind::Literal(_) => {}
-        ExprKind::ResourceAttr { addr, path } => {
-            let (instance, resource) = match addr.parse::<ResourceAddr>() {
-                Ok(mut parsed) => {
-                    if parsed.module == module {
-                        parsed.module.clear();
-                    }
-                    let resource = parsed.key.is_some().then(|| parsed.resource_address());
-                    (parsed.to_string(), resource)
+    expr.visit(&mut |e| {
+        let ExprKind::ResourceAttr { addr, path } = &e.kind else {
+            return;
+        };
+        let mut push = |s: String| {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        };
+        let (instance, resource) = match addr.parse::<ResourceAddr>() {
+            Ok(mut parsed) => {
+                if parsed.module == module {
+                    parsed.module.clear();
                 }
-                Err(_) => (addr.clone(), None),
-            };
-            if !path.is_empty() {
-                let mut full = instance.clone();
-                for step in path {
-                    match step {
-                        PathStep::Key(k) => {
-                            full.push('.');
-                            full.push_str(k);
-                        }
-                        PathStep::Index(i) => full.push_str(&format!("[{i}]")),
+                let resource = parsed.key.is_some().then(|| parsed.resource_address());
+                (parsed.to_string(), resource)
+            }
+            Err(_) => (addr.clone(), None),
+        };
+        if !path.is_empty() {
+            let mut full = instance.clone();
+            for step in path {
+                match step {
+                    PathStep::Key(k) => {
+                        full.push('.');
+                        full.push_str(k);
                     }
+                    PathStep::Index(i) => full.push_str(&format!("[{i}]")),
                 }
-                push(full);
             }
-            push(instance);
-            if let Some(resource) = resource {
-                push(resource);
-            }
+            push(full);
         }
-        ExprKind::Ref { steps, .. } => collect_step_references(steps, module, out),
-        ExprKind::Template(parts) | ExprKind::List(parts) | ExprKind::Call(_, parts) => {
-            for part in parts {
-                collect_references(part, module, out);
-            }
+        push(instance);
+        if let Some(resource) = resource {
+            push(resource);
         }
-        ExprKind::Map(entries) => {
-            for (_, e) in entries {
-                collect_references(e, module, out);
-            }
-        }
-        ExprKind::Unary(_, e) => collect_references(e, module, out),
-        ExprKind::Binary(_, a, b) => {
-            collect_references(a, module, out);
-            collect_references(b, module, out);
-        }
-        ExprKind::Conditional(c, a, b) => {
-            collect_references(c, module, out);
-            collect_references(a, module, out);
-            collect_references(b, module, out);
-        }
-        ExprKind::Traverse(e, steps) => {
-            collect_references(e, module, out);
-            collect_step_references(steps, module, out);
-        }
-    }
-}
-
-fn collect_step_references(steps: &[Step], module: &[String], out: &mut Vec<String>) {
-    for step in steps {
-        if let Step::Index(e) = step {
-            collect_references(e, module, out);
-        }
-    }
+    });
 }
 
 /// A value as it may be written: secrets `null`, unknown object attributes left out (and `null`

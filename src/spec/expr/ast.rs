@@ -93,6 +93,49 @@ impl Expr {
         Expr::new(ExprKind::Literal(value), span)
     }
 
+    /// Calls `f` on this expression and on every expression inside it (index expressions of
+    /// traversals included), parents before children, in source order. The one walk that
+    /// reference discovery, the graph and the JSON renderer share.
+    pub fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        f(self);
+        let steps: &[Step] = match &self.kind {
+            ExprKind::Literal(_) | ExprKind::ResourceAttr { .. } => &[],
+            ExprKind::Ref { steps, .. } => steps,
+            ExprKind::Template(parts) | ExprKind::List(parts) | ExprKind::Call(_, parts) => {
+                parts.iter().for_each(|p| p.visit(f));
+                &[]
+            }
+            ExprKind::Map(entries) => {
+                entries.iter().for_each(|(_, v)| v.visit(f));
+                &[]
+            }
+            ExprKind::Unary(_, e) => {
+                e.visit(f);
+                &[]
+            }
+            ExprKind::Binary(_, a, b) => {
+                a.visit(f);
+                b.visit(f);
+                &[]
+            }
+            ExprKind::Conditional(c, a, b) => {
+                c.visit(f);
+                a.visit(f);
+                b.visit(f);
+                &[]
+            }
+            ExprKind::Traverse(base, steps) => {
+                base.visit(f);
+                steps
+            }
+        };
+        for step in steps {
+            if let Step::Index(index) = step {
+                index.visit(f);
+            }
+        }
+    }
+
     /// The value when the expression is fully known.
     pub fn as_literal(&self) -> Option<&Value> {
         match &self.kind {

@@ -20,61 +20,32 @@ use super::functions::{self, FUNCTION_NAMES};
 pub struct Reference {
     /// The root identifier: `vpc`, `inputs`, `module`, `each`.
     pub root: String,
-    /// The first attribute after the root, when written with a dot: `db` in `module.db.endpoint`,
-    /// `id` in `vpc.id`.
-    pub attr: Option<String>,
+    /// The attribute names written with dots right after the root: `[db, endpoint]` in
+    /// `module.db.endpoint`, `[id]` in `vpc.id`, `[]` in `subnet[0].id`.
+    pub attrs: Vec<String>,
     pub span: Span,
 }
 
 /// Every reference in `expr`, in source order.
 pub fn references(expr: &Expr) -> Vec<Reference> {
     let mut out = Vec::new();
-    collect_references(expr, &mut out);
-    out
-}
-
-fn collect_references(expr: &Expr, out: &mut Vec<Reference>) {
-    match &expr.kind {
-        ExprKind::Literal(_) | ExprKind::ResourceAttr { .. } => {}
-        ExprKind::Ref { root, steps } => {
-            let attr = match steps.first() {
-                Some(Step::Attr(name)) => Some(name.clone()),
-                _ => None,
-            };
+    expr.visit(&mut |e| {
+        if let ExprKind::Ref { root, steps } = &e.kind {
+            let attrs = steps
+                .iter()
+                .map_while(|s| match s {
+                    Step::Attr(name) => Some(name.clone()),
+                    _ => None,
+                })
+                .collect();
             out.push(Reference {
                 root: root.clone(),
-                attr,
-                span: expr.span.clone(),
+                attrs,
+                span: e.span.clone(),
             });
-            collect_step_references(steps, out);
         }
-        ExprKind::Template(parts) | ExprKind::List(parts) | ExprKind::Call(_, parts) => {
-            parts.iter().for_each(|p| collect_references(p, out));
-        }
-        ExprKind::Map(entries) => entries.iter().for_each(|(_, v)| collect_references(v, out)),
-        ExprKind::Unary(_, operand) => collect_references(operand, out),
-        ExprKind::Binary(_, left, right) => {
-            collect_references(left, out);
-            collect_references(right, out);
-        }
-        ExprKind::Conditional(cond, yes, no) => {
-            collect_references(cond, out);
-            collect_references(yes, out);
-            collect_references(no, out);
-        }
-        ExprKind::Traverse(base, steps) => {
-            collect_references(base, out);
-            collect_step_references(steps, out);
-        }
-    }
-}
-
-fn collect_step_references(steps: &[Step], out: &mut Vec<Reference>) {
-    for step in steps {
-        if let Step::Index(index) = step {
-            collect_references(index, out);
-        }
-    }
+    });
+    out
 }
 
 /// Evaluates `expr` as far as `scope` allows: the result is a literal when everything it needs
@@ -1388,7 +1359,7 @@ mod tests {
         .unwrap();
         let refs: Vec<(String, Option<String>)> = references(&expr)
             .into_iter()
-            .map(|r| (r.root, r.attr))
+            .map(|r| (r.root, r.attrs.first().cloned()))
             .collect();
         let expected = [
             ("inputs", Some("cidr")),
