@@ -113,7 +113,10 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<CloudData, ProviderError> {
 fn io_error(action: &str, path: &Path, err: std::io::Error) -> ProviderError {
     ProviderError::new(
         ErrorKind::Other,
-        format!("cannot {action} the fake cloud's file {}: {err}", path.display()),
+        format!(
+            "cannot {action} the fake cloud's file {}: {err}",
+            path.display()
+        ),
     )
 }
 
@@ -161,11 +164,15 @@ impl CloudFile {
         f: impl FnOnce(&mut CloudData) -> Result<T, ProviderError>,
     ) -> Result<T, ProviderError> {
         // The in-process mutex orders this process's tasks; the file lock orders processes.
-        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(dir) = self.path.parent()
             && !dir.as_os_str().is_empty()
         {
-            fs::create_dir_all(dir).map_err(|e| io_error("create the directory of", &self.path, e))?;
+            fs::create_dir_all(dir)
+                .map_err(|e| io_error("create the directory of", &self.path, e))?;
         }
         let lock = OpenOptions::new()
             .create(true)
@@ -182,9 +189,14 @@ impl CloudFile {
         };
         let result = f(&mut data);
         let bytes = serde_json::to_vec_pretty(&data).map_err(|e| {
-            ProviderError::new(ErrorKind::Other, format!("cannot encode the fake cloud: {e}"))
+            ProviderError::new(
+                ErrorKind::Other,
+                format!("cannot encode the fake cloud: {e}"),
+            )
         })?;
-        let tmp = self.path.with_extension(format!("tmp-{}", std::process::id()));
+        let tmp = self
+            .path
+            .with_extension(format!("tmp-{}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut file = File::create(&tmp)?;
             file.write_all(&bytes)?;
@@ -237,6 +249,9 @@ mod tests {
         let path = dir.path().join("cloud.json");
         fs::write(&path, "{ not json").unwrap();
         let err = load(&path).unwrap_err();
-        assert!(err.message.contains("cloud.json is not valid JSON"), "{err}");
+        assert!(
+            err.message.contains("cloud.json is not valid JSON"),
+            "{err}"
+        );
     }
 }

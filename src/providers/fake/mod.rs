@@ -108,7 +108,14 @@ struct Settings {
     region: String,
 }
 
-const SETTINGS: [&str; 6] = ["store", "latency_ms", "jitter", "failures", "zones", "region"];
+const SETTINGS: [&str; 6] = [
+    "store",
+    "latency_ms",
+    "jitter",
+    "failures",
+    "zones",
+    "region",
+];
 
 fn bad_setting(message: String) -> ProviderError {
     ProviderError::new(ErrorKind::Invalid, message)
@@ -187,7 +194,9 @@ fn parse_settings(settings: &Value) -> Result<Settings, ProviderError> {
     if let Some(v) = map.get("region") {
         parsed.region = v
             .as_str()
-            .ok_or_else(|| bad_setting(format!("provider `fake`: region must be a string, not {v}")))?
+            .ok_or_else(|| {
+                bad_setting(format!("provider `fake`: region must be a string, not {v}"))
+            })?
             .to_string();
     }
     if let Some(v) = map.get("failures") {
@@ -265,10 +274,19 @@ fn parse_failure(index: usize, rule: &Value) -> Result<FailureRule, ProviderErro
 
 fn injected(kind: ErrorKind, operation: Operation, target: &str) -> ProviderError {
     let message = match kind {
-        ErrorKind::Throttled => format!("Throttling: rate exceeded for {} of {target}", operation.name()),
+        ErrorKind::Throttled => format!(
+            "Throttling: rate exceeded for {} of {target}",
+            operation.name()
+        ),
         ErrorKind::Conflict => format!("Conflict: {target} is being modified by another operation"),
-        ErrorKind::Invalid => format!("InvalidParameter: the cloud rejected the {} of {target}", operation.name()),
-        ErrorKind::AccessDenied => format!("AccessDenied: not authorized to {} {target}", operation.name()),
+        ErrorKind::Invalid => format!(
+            "InvalidParameter: the cloud rejected the {} of {target}",
+            operation.name()
+        ),
+        ErrorKind::AccessDenied => format!(
+            "AccessDenied: not authorized to {} {target}",
+            operation.name()
+        ),
         ErrorKind::Timeout => format!("timed out waiting for {target} to become available"),
         ErrorKind::NotFound => format!("NotFound: {target} does not exist"),
         ErrorKind::Other => format!("InternalError: the {} of {target} failed", operation.name()),
@@ -356,7 +374,9 @@ impl FakeProvider {
         let cloud = self.cloud.clone();
         tokio::task::spawn_blocking(move || cloud.transact(f))
             .await
-            .map_err(|e| ProviderError::new(ErrorKind::Other, format!("fake cloud call failed: {e}")))?
+            .map_err(|e| {
+                ProviderError::new(ErrorKind::Other, format!("fake cloud call failed: {e}"))
+            })?
     }
 }
 
@@ -433,13 +453,17 @@ impl Provider for FakeProvider {
 
     async fn create(&self, req: CreateRequest) -> Result<CreateResponse, ProviderError> {
         let schema = self.schema(&req.resource_type)?.clone();
-        self.wait(Some(&req.address), &req.resource_type, Operation::Create).await;
-        let failure =
-            self.injected_failure(&[req.address.as_str()], &req.resource_type, Operation::Create);
+        self.wait(Some(&req.address), &req.resource_type, Operation::Create)
+            .await;
+        let failure = self.injected_failure(
+            &[req.address.as_str()],
+            &req.resource_type,
+            Operation::Create,
+        );
         let region = self.settings.region.clone();
         let environment = self.environment.clone();
         self.call(move |cloud| {
-            cloud.count_call("create", &schema.type_name.to_string());
+            cloud.count_call("create", schema.type_name);
             let timeout = match failure {
                 Some(err) if err.kind == ErrorKind::Timeout => Some(err),
                 Some(err) => return Err(err),
@@ -456,7 +480,10 @@ impl Provider for FakeProvider {
             types::validate(&schema, &attrs, cloud)?;
             let id = if req.resource_type == "fake_bucket" {
                 // Like S3: the name is the id, and names are unique.
-                let name = attrs.get("bucket").and_then(Json::as_str).unwrap_or_default();
+                let name = attrs
+                    .get("bucket")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default();
                 if cloud.objects.contains_key(name) {
                     return Err(ProviderError::new(
                         ErrorKind::Conflict,
@@ -497,9 +524,13 @@ impl Provider for FakeProvider {
 
     async fn update(&self, req: UpdateRequest) -> Result<UpdateResponse, ProviderError> {
         let schema = self.schema(&req.resource_type)?.clone();
-        self.wait(Some(&req.address), &req.resource_type, Operation::Update).await;
-        let failure =
-            self.injected_failure(&[req.address.as_str()], &req.resource_type, Operation::Update);
+        self.wait(Some(&req.address), &req.resource_type, Operation::Update)
+            .await;
+        let failure = self.injected_failure(
+            &[req.address.as_str()],
+            &req.resource_type,
+            Operation::Update,
+        );
         let region = self.settings.region.clone();
         self.call(move |cloud| {
             cloud.count_call("update", &req.resource_type);
@@ -555,9 +586,13 @@ impl Provider for FakeProvider {
 
     async fn delete(&self, req: DeleteRequest) -> Result<DeleteResponse, ProviderError> {
         self.schema(&req.resource_type)?;
-        self.wait(Some(&req.address), &req.resource_type, Operation::Delete).await;
-        let failure =
-            self.injected_failure(&[req.address.as_str()], &req.resource_type, Operation::Delete);
+        self.wait(Some(&req.address), &req.resource_type, Operation::Delete)
+            .await;
+        let failure = self.injected_failure(
+            &[req.address.as_str()],
+            &req.resource_type,
+            Operation::Delete,
+        );
         self.call(move |cloud| {
             cloud.count_call("delete", &req.resource_type);
             if let Some(err) = failure {
@@ -591,7 +626,8 @@ impl Provider for FakeProvider {
 
     async fn read_data(&self, req: DataRequest) -> Result<DataResponse, ProviderError> {
         self.schema(&req.resource_type)?;
-        self.wait(Some(&req.address), &req.resource_type, Operation::Read).await;
+        self.wait(Some(&req.address), &req.resource_type, Operation::Read)
+            .await;
         let failure =
             self.injected_failure(&[req.address.as_str()], &req.resource_type, Operation::Read);
         let zones = self.settings.zones.clone();

@@ -41,9 +41,23 @@ async fn a_created_network_gets_an_id_an_arn_and_its_defaults() {
         ))
         .await
         .unwrap();
-    assert!(created.id.starts_with("net-") && created.id.len() == 12, "{}", created.id);
-    assert_eq!(created.attributes.get("enable_dns"), Some(&Value::Bool(true)));
-    assert!(created.attributes.get("arn").and_then(Value::as_str).unwrap().ends_with(&created.id));
+    assert!(
+        created.id.starts_with("net-") && created.id.len() == 12,
+        "{}",
+        created.id
+    );
+    assert_eq!(
+        created.attributes.get("enable_dns"),
+        Some(&Value::Bool(true))
+    );
+    assert!(
+        created
+            .attributes
+            .get("arn")
+            .and_then(Value::as_str)
+            .unwrap()
+            .ends_with(&created.id)
+    );
 
     // A retry with the same token gets the same network, not a second one.
     let again = fake
@@ -58,7 +72,10 @@ async fn a_created_network_gets_an_id_an_arn_and_its_defaults() {
     assert_eq!(again.id, created.id);
     let cloud = fake.snapshot().unwrap();
     assert_eq!(cloud.objects.len(), 1);
-    assert_eq!(cloud.objects[&created.id].owner.as_deref(), Some("fake_network.vpc"));
+    assert_eq!(
+        cloud.objects[&created.id].owner.as_deref(),
+        Some("fake_network.vpc")
+    );
     assert_eq!(cloud.calls("create", "fake_network"), 2);
     // The file is where the docs say, so a second process finds the network.
     assert!(dir.path().join(".cairn/fake-cloud.json").exists());
@@ -95,7 +112,10 @@ async fn bad_input_is_rejected_the_way_a_cloud_api_would() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
-    assert_eq!(err.message, "fake_subnet: network \"net-00000000\" does not exist");
+    assert_eq!(
+        err.message,
+        "fake_subnet: network \"net-00000000\" does not exist"
+    );
     assert!(fake.snapshot().unwrap().objects.is_empty());
 }
 
@@ -126,10 +146,18 @@ async fn reads_are_one_batched_call_and_never_return_the_password() {
         "subnet_ids": [subnet.id],
     }));
     if let Value::Map(map) = &mut db_config {
-        map.insert("password".into(), Value::Sensitive(Box::new(Value::string("hunter2"))));
+        map.insert(
+            "password".into(),
+            Value::Sensitive(Box::new(Value::string("hunter2"))),
+        );
     }
     let db = fake
-        .create(create_req("fake_database.main", "fake_database", db_config, "d"))
+        .create(create_req(
+            "fake_database.main",
+            "fake_database",
+            db_config,
+            "d",
+        ))
         .await
         .unwrap();
     assert_eq!(db.attributes.get("password"), None);
@@ -152,8 +180,14 @@ async fn reads_are_one_batched_call_and_never_return_the_password() {
         })
         .await
         .unwrap();
-    assert_eq!(read.found.keys().collect::<Vec<_>>(), ["fake_database.adopted", "fake_database.main"]);
-    assert_eq!(read.found["fake_database.main"].attributes.get("password"), None);
+    assert_eq!(
+        read.found.keys().collect::<Vec<_>>(),
+        ["fake_database.adopted", "fake_database.main"]
+    );
+    assert_eq!(
+        read.found["fake_database.main"].attributes.get("password"),
+        None
+    );
     let cloud = fake.snapshot().unwrap();
     assert_eq!(cloud.calls("read", "fake_database"), 1);
     // The cloud itself keeps what it was given.
@@ -166,10 +200,16 @@ async fn reads_are_one_batched_call_and_never_return_the_password() {
         id: id.into(),
         prior: Value::Null,
     };
-    let err = fake.delete(delete(&net.id, "fake_network")).await.unwrap_err();
+    let err = fake
+        .delete(delete(&net.id, "fake_network"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Conflict);
     assert!(err.message.contains("still used by fake_subnet"), "{err}");
-    let err = fake.delete(delete("net-00000000", "fake_network")).await.unwrap_err();
+    let err = fake
+        .delete(delete("net-00000000", "fake_network"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
 }
 
@@ -188,8 +228,14 @@ async fn injected_failures_fire_the_given_number_of_times() {
             "t",
         )
     };
-    assert_eq!(fake.create(req()).await.unwrap_err().kind, ErrorKind::Throttled);
-    assert_eq!(fake.create(req()).await.unwrap_err().kind, ErrorKind::Throttled);
+    assert_eq!(
+        fake.create(req()).await.unwrap_err().kind,
+        ErrorKind::Throttled
+    );
+    assert_eq!(
+        fake.create(req()).await.unwrap_err().kind,
+        ErrorKind::Throttled
+    );
     let created = fake.create(req()).await.unwrap();
     assert_eq!(created.id, "logs");
     assert_eq!(fake.snapshot().unwrap().calls("create", "fake_bucket"), 3);
@@ -201,14 +247,21 @@ fn a_misspelled_setting_is_named_with_a_suggestion() {
     let err = FakeProvider::new(&config(dir.path(), serde_json::json!({ "latency": 5 })))
         .err()
         .unwrap();
-    assert_eq!(err.message, "provider `fake`: unknown setting `latency`; did you mean `latency_ms`?");
+    assert_eq!(
+        err.message,
+        "provider `fake`: unknown setting `latency`; did you mean `latency_ms`?"
+    );
     let err = FakeProvider::new(&config(
         dir.path(),
         serde_json::json!({ "failures": [{ "match": "fake_bucket", "operation": "create", "error": "boom" }] }),
     ))
     .err()
     .unwrap();
-    assert!(err.message.starts_with("provider `fake`: failures[0]: error `boom` is not one of"), "{err}");
+    assert!(
+        err.message
+            .starts_with("provider `fake`: failures[0]: error `boom` is not one of"),
+        "{err}"
+    );
 }
 
 #[test]

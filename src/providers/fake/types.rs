@@ -53,7 +53,11 @@ pub fn schemas() -> Vec<Schema> {
 fn network() -> Schema {
     Schema::resource(PROVIDER, "fake_network")
         .describe("An isolated virtual network (like aws_vpc)")
-        .attr(AttrSchema::required("cidr_block", string()).force_new().describe("IPv4 CIDR block"))
+        .attr(
+            AttrSchema::required("cidr_block", string())
+                .force_new()
+                .describe("IPv4 CIDR block"),
+        )
         .attr(AttrSchema::optional("name", string()))
         .attr(AttrSchema::optional("enable_dns", AttrType::Bool).default(true))
         .attr(tags())
@@ -85,8 +89,15 @@ fn security_group() -> Schema {
         .describe("A stateful firewall attached to a network (like aws_security_group)")
         .attr(AttrSchema::required("name", string()).force_new())
         .attr(AttrSchema::required("network_id", string()).force_new())
-        .attr(AttrSchema::optional("description", string()).default("Managed by cairn").force_new())
-        .attr(AttrSchema::optional("ingress", AttrType::List(Box::new(AttrType::Object(rule)))))
+        .attr(
+            AttrSchema::optional("description", string())
+                .default("Managed by cairn")
+                .force_new(),
+        )
+        .attr(AttrSchema::optional(
+            "ingress",
+            AttrType::List(Box::new(AttrType::Object(rule))),
+        ))
         .attr(tags())
         .attr(id())
         .attr(arn())
@@ -224,7 +235,10 @@ pub(super) fn validate(
         if attr.presence == crate::schema::Presence::Required
             && attrs.get(attr.name).is_none_or(Json::is_null)
         {
-            return Err(invalid(format!("{ty}: the attribute `{}` is required", attr.name)));
+            return Err(invalid(format!(
+                "{ty}: the attribute `{}` is required",
+                attr.name
+            )));
         }
     }
     for name in attrs.keys() {
@@ -239,12 +253,14 @@ pub(super) fn validate(
         "fake_subnet" => {
             let cidr = parse_cidr(ty, &attrs["cidr_block"])?;
             let network_id = attrs["network_id"].as_str().unwrap_or_default();
-            let network = cloud.object_of_type(network_id, "fake_network").ok_or_else(|| {
-                ProviderError::new(
-                    ErrorKind::NotFound,
-                    format!("fake_subnet: network {network_id:?} does not exist"),
-                )
-            })?;
+            let network = cloud
+                .object_of_type(network_id, "fake_network")
+                .ok_or_else(|| {
+                    ProviderError::new(
+                        ErrorKind::NotFound,
+                        format!("fake_subnet: network {network_id:?} does not exist"),
+                    )
+                })?;
             let network_cidr = network
                 .attributes
                 .get("cidr_block")
@@ -268,7 +284,12 @@ pub(super) fn validate(
             }
         }
         "fake_database" | "fake_cache" | "fake_service" | "fake_load_balancer" => {
-            for id in attrs.get("subnet_ids").and_then(Json::as_array).into_iter().flatten() {
+            for id in attrs
+                .get("subnet_ids")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let id = id.as_str().unwrap_or_default();
                 if cloud.object_of_type(id, "fake_subnet").is_none() {
                     return Err(ProviderError::new(
@@ -295,7 +316,12 @@ pub(super) fn apply_defaults(schema: &Schema, attrs: &mut Map<String, Json>) {
 }
 
 /// Fills what only the cloud knows: `id`, `arn`, endpoints.
-pub(super) fn fill_computed(resource_type: &str, id: &str, region: &str, attrs: &mut Map<String, Json>) {
+pub(super) fn fill_computed(
+    resource_type: &str,
+    id: &str,
+    region: &str,
+    attrs: &mut Map<String, Json>,
+) {
     let short = id.rsplit('-').next().unwrap_or(id).to_string();
     attrs.insert("id".into(), Json::String(id.to_string()));
     let kind = resource_type.trim_start_matches("fake_");
@@ -305,11 +331,21 @@ pub(super) fn fill_computed(resource_type: &str, id: &str, region: &str, attrs: 
             attrs.insert("arn".into(), Json::String(arn));
         }
         "fake_bucket" => {
-            let name = attrs.get("bucket").and_then(Json::as_str).unwrap_or(id).to_string();
-            attrs.insert("arn".into(), Json::String(format!("arn:fake:bucket:::{name}")));
+            let name = attrs
+                .get("bucket")
+                .and_then(Json::as_str)
+                .unwrap_or(id)
+                .to_string();
+            attrs.insert(
+                "arn".into(),
+                Json::String(format!("arn:fake:bucket:::{name}")),
+            );
         }
         "fake_database" => {
-            let engine = attrs.get("engine").and_then(Json::as_str).unwrap_or("postgres");
+            let engine = attrs
+                .get("engine")
+                .and_then(Json::as_str)
+                .unwrap_or("postgres");
             let (port, version) = match engine {
                 "mysql" | "mariadb" => (3306, "8.0"),
                 _ => (5432, "16.3"),
