@@ -4,14 +4,14 @@
 //! A real cloud outlives the process that talks to it, so this one does too. Every mutation is
 //! written (temp file + rename) before the operation returns, under an OS lock on a `.lock`
 //! sibling so concurrent operations and processes serialize. Within a process the parsed file
-//! is cached and reused while the file on disk is still the one this process last wrote.
+//! and each object's encoding are cached, and reused while the file on disk is byte for byte
+//! the one this process last wrote, so a call costs one read, one small encode and one write.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -27,6 +27,9 @@ pub struct CloudData {
     /// API calls made: operation (`create`, `read`, `update`, `delete`, `read_data`) → type → n.
     #[serde(default)]
     pub calls: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Ids of objects changed since the last write, so only those are encoded again.
+    #[serde(skip)]
+    dirty: BTreeSet<String>,
 }
 
 /// One object in the fake cloud.
@@ -79,6 +82,23 @@ impl CloudData {
             .unwrap_or(0)
     }
 
+    pub(super) fn insert_object(&mut self, object: CloudObject) {
+        self.dirty.insert(object.id.clone());
+        self.objects.insert(object.id.clone(), object);
+    }
+
+    pub(super) fn set_attributes(&mut self, id: &str, attributes: Map<String, Json>) {
+        if let Some(object) = self.objects.get_mut(id) {
+            object.attributes = attributes;
+            self.dirty.insert(id.to_string());
+        }
+    }
+
+    pub(super) fn remove_object(&mut self, id: &str) {
+        self.objects.remove(id);
+        self.dirty.insert(id.to_string());
+    }
+
     pub(super) fn count_call(&mut self, operation: &str, resource_type: &str) {
         *self
             .calls
@@ -120,18 +140,59 @@ fn io_error(action: &str, path: &Path, err: std::io::Error) -> ProviderError {
     )
 }
 
-/// What identifies one version of the file on disk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Stamp {
-    modified: SystemTime,
-    len: u64,
+/// This process's view of the file: the data, each object's encoding, and the exact bytes
+/// last written, which tell whether another process wrote since (file times are too coarse).
+struct Cached {
+    data: CloudData,
+    encoded: BTreeMap<String, String>,
+    written: Vec<u8>,
 }
 
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = fs::metadata(path).ok()?;
-    Some(Stamp {
-        modified: meta.modified().ok()?,
-        len: meta.len(),
+impl Cached {
+    fn from_data(data: CloudData) -> Result<Cached, ProviderError> {
+        let mut cached = Cached {
+            encoded: BTreeMap::new(),
+            written: Vec::new(),
+            data,
+        };
+        for (id, object) in &cached.data.objects {
+            cached.encoded.insert(id.clone(), encode(object)?);
+        }
+        Ok(cached)
+    }
+
+    /// Re-encodes the objects that changed and lays out the file, one object per line.
+    fn render(&mut self) -> Result<Vec<u8>, ProviderError> {
+        for id in std::mem::take(&mut self.data.dirty) {
+            match self.data.objects.get(&id) {
+                Some(object) => {
+                    self.encoded.insert(id, encode(object)?);
+                }
+                None => {
+                    self.encoded.remove(&id);
+                }
+            }
+        }
+        let mut out = String::from("{\n  \"objects\": {");
+        for (i, (id, object)) in self.encoded.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            out.push_str(&encode(id)?);
+            out.push_str(": ");
+            out.push_str(object);
+        }
+        out.push_str("\n  },\n  \"calls\": ");
+        out.push_str(&encode(&self.data.calls)?);
+        out.push_str("\n}\n");
+        Ok(out.into_bytes())
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String, ProviderError> {
+    serde_json::to_string(value).map_err(|e| {
+        ProviderError::new(
+            ErrorKind::Other,
+            format!("cannot encode the fake cloud: {e}"),
+        )
     })
 }
 
@@ -139,7 +200,7 @@ fn stamp(path: &Path) -> Option<Stamp> {
 pub(super) struct CloudFile {
     path: PathBuf,
     lock_path: PathBuf,
-    cache: Mutex<Option<(Stamp, CloudData)>>,
+    cache: Mutex<Option<Cached>>,
 }
 
 impl CloudFile {
@@ -182,18 +243,18 @@ impl CloudFile {
             .map_err(|e| io_error("open the lock of", &self.path, e))?;
         lock.lock().map_err(|e| io_error("lock", &self.path, e))?;
 
-        let current = stamp(&self.path);
-        let mut data = match (cache.take(), current) {
-            (Some((cached, data)), Some(now)) if cached == now => data,
-            _ => load(&self.path)?,
+        let on_disk = match fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(err) => return Err(io_error("read", &self.path, err)),
         };
-        let result = f(&mut data);
-        let bytes = serde_json::to_vec_pretty(&data).map_err(|e| {
-            ProviderError::new(
-                ErrorKind::Other,
-                format!("cannot encode the fake cloud: {e}"),
-            )
-        })?;
+        let mut current = match cache.take() {
+            Some(cached) if cached.written == on_disk => cached,
+            _ if on_disk.is_empty() => Cached::from_data(CloudData::default())?,
+            _ => Cached::from_data(parse(&self.path, &on_disk)?)?,
+        };
+        let result = f(&mut current.data);
+        let bytes = current.render()?;
         let tmp = self
             .path
             .with_extension(format!("tmp-{}", std::process::id()));
@@ -203,9 +264,8 @@ impl CloudFile {
             fs::rename(&tmp, &self.path)
         };
         write().map_err(|e| io_error("write", &self.path, e))?;
-        if let Some(now) = stamp(&self.path) {
-            *cache = Some((now, data));
-        }
+        current.written = bytes;
+        *cache = Some(current);
         drop(lock);
         result
     }

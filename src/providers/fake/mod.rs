@@ -503,17 +503,14 @@ impl Provider for FakeProvider {
                 id: id.clone(),
                 attributes: visible(&schema, &attrs),
             };
-            cloud.objects.insert(
-                id.clone(),
-                CloudObject {
-                    resource_type: req.resource_type.clone(),
-                    id,
-                    attributes: attrs,
-                    token: Some(req.token.clone()),
-                    owner: Some(req.address.clone()),
-                    environment: Some(environment),
-                },
-            );
+            cloud.insert_object(CloudObject {
+                resource_type: req.resource_type.clone(),
+                id,
+                attributes: attrs,
+                token: Some(req.token.clone()),
+                owner: Some(req.address.clone()),
+                environment: Some(environment),
+            });
             match timeout {
                 Some(err) => Err(err),
                 None => Ok(response),
@@ -576,9 +573,7 @@ impl Provider for FakeProvider {
             let response = UpdateResponse {
                 attributes: visible(&schema, &attrs),
             };
-            if let Some(object) = cloud.objects.get_mut(&req.id) {
-                object.attributes = attrs;
-            }
+            cloud.set_attributes(&req.id, attrs);
             Ok(response)
         })
         .await
@@ -618,7 +613,7 @@ impl Provider for FakeProvider {
                     ),
                 ));
             }
-            cloud.objects.remove(&req.id);
+            cloud.remove_object(&req.id);
             Ok(DeleteResponse {})
         })
         .await
