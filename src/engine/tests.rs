@@ -841,7 +841,7 @@ async fn refresh_reads_fifty_resources_of_three_types_in_three_calls() {
 }
 
 #[tokio::test]
-#[ignore = "needs the expression evaluator"]
+
 async fn a_subnet_gets_the_id_of_the_network_created_in_the_same_apply() {
     let cloud = Cloud::new(serde_json::json!({}));
     let network_id = Expr::new(

@@ -15,7 +15,7 @@ use crate::plan::render::{
     after_attrs, before_attrs, expr_value, output_action, output_after, output_before,
 };
 use crate::plan::{Plan, ResourceChange};
-use crate::spec::expr::{Expr, ExprKind, PathStep, Step};
+use crate::spec::expr::{Expr, ExprKind, PathStep};
 use crate::value::Value;
 
 /// The JSON plan format version this renderer writes.
