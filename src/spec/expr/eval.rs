@@ -3,8 +3,8 @@
 use crate::spec::diagnostic::Diagnostic;
 use crate::spec::span::Span;
 
-use super::ast::Expr;
 use super::Scope;
+use super::ast::Expr;
 
 /// A name an expression refers to, found without evaluating it.
 #[derive(Clone, Debug, PartialEq)]

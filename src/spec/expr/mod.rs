@@ -12,7 +12,7 @@ mod functions;
 mod parse;
 
 pub use ast::{BinaryOp, Expr, ExprKind, PathStep, Step, UnaryOp};
-pub use eval::{eval, references, Reference};
+pub use eval::{Reference, eval, references};
 pub use functions::FUNCTION_NAMES;
 pub use parse::{parse_expr, parse_template};
 

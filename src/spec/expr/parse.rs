@@ -12,10 +12,16 @@ use crate::value::Value;
 pub fn parse_template(text: &str, span: &Span) -> Result<Expr, Diagnostic> {
     // Placeholder until the parser lands: literal text only.
     let _ = text;
-    Ok(Expr::new(ExprKind::Literal(Value::string(text)), span.clone()))
+    Ok(Expr::new(
+        ExprKind::Literal(Value::string(text)),
+        span.clone(),
+    ))
 }
 
 /// Parses the inside of one `${...}`.
 pub fn parse_expr(text: &str, span: &Span) -> Result<Expr, Diagnostic> {
-    Err(Diagnostic::error_at(format!("cannot parse `{text}` yet"), span))
+    Err(Diagnostic::error_at(
+        format!("cannot parse `{text}` yet"),
+        span,
+    ))
 }
