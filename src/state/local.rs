@@ -96,6 +96,10 @@ impl LocalStore {
         }
     }
 
+    #[allow(
+        clippy::result_large_err,
+        reason = "StateError is the StateStore contract's error, returned by value there too"
+    )]
     fn read(&self) -> Result<Option<State>, StateError> {
         let bytes = match fs::read(&self.path) {
             Ok(bytes) => bytes,
@@ -276,6 +280,10 @@ struct Header {
 
 /// Parses and verifies a state file's bytes. Every failure is a [`StateError::Corrupt`] or
 /// [`StateError::TooNew`] whose reason a human can act on.
+#[allow(
+    clippy::result_large_err,
+    reason = "StateError is the StateStore contract's error, returned by value there too"
+)]
 fn parse_state_file(bytes: &[u8], display_path: &str) -> Result<State, StateError> {
     let corrupt = |reason: String| StateError::Corrupt {
         path: display_path.to_string(),
