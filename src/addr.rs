@@ -78,7 +78,9 @@ impl fmt::Display for ResourceAddr {
 
 /// Why a string is not a resource address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a resource address: {reason} (expected a form such as `module.network.fake_network.vpc` or `fake_subnet.public[\"a\"]`)")]
+#[error(
+    "`{input}` is not a resource address: {reason} (expected a form such as `module.network.fake_network.vpc` or `fake_subnet.public[\"a\"]`)"
+)]
 pub struct AddrParseError {
     pub input: String,
     pub reason: String,
@@ -98,7 +100,8 @@ impl FromStr for ResourceAddr {
                     .strip_prefix('[')
                     .and_then(|s| s.strip_suffix(']'))
                     .ok_or_else(|| err("unclosed `[`"))?;
-                let key = if let Some(s) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                let key = if let Some(s) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
+                {
                     InstanceKey::Key(s.to_string())
                 } else {
                     InstanceKey::Index(

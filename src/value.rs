@@ -163,7 +163,9 @@ impl Value {
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
             serde_json::Value::String(s) => Value::String(s.clone()),
-            serde_json::Value::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            serde_json::Value::Array(items) => {
+                Value::List(items.iter().map(Value::from_json).collect())
+            }
             serde_json::Value::Object(map) => Value::Map(
                 map.iter()
                     .map(|(k, v)| (k.clone(), Value::from_json(v)))
@@ -321,12 +323,18 @@ mod tests {
     #[test]
     fn markers_survive_a_round_trip() {
         let value = Value::Map(BTreeMap::from([
-            ("password".to_string(), Value::Sensitive(Box::new(Value::string("s3cret")))),
+            (
+                "password".to_string(),
+                Value::Sensitive(Box::new(Value::string("s3cret"))),
+            ),
             ("id".to_string(), Value::Unknown),
             ("count".to_string(), Value::Number(3.0)),
         ]));
         let text = serde_json::to_string(&value).unwrap();
-        assert_eq!(text, r#"{"count":3,"id":{"$unknown":true},"password":{"$sensitive":"s3cret"}}"#);
+        assert_eq!(
+            text,
+            r#"{"count":3,"id":{"$unknown":true},"password":{"$sensitive":"s3cret"}}"#
+        );
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
     }
 

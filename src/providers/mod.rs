@@ -224,7 +224,10 @@ pub struct ProviderSet {
 }
 
 impl ProviderSet {
-    pub fn from_configs(catalog: &Catalog, configs: &[ProviderConfig]) -> Result<ProviderSet, ProviderError> {
+    pub fn from_configs(
+        catalog: &Catalog,
+        configs: &[ProviderConfig],
+    ) -> Result<ProviderSet, ProviderError> {
         let mut instances = BTreeMap::new();
         for config in configs {
             instances.insert(config.key(), catalog.instantiate(config)?);

@@ -116,7 +116,10 @@ impl AttrSchema {
         self
     }
     pub fn is_computed(&self) -> bool {
-        matches!(self.presence, Presence::Computed | Presence::OptionalComputed)
+        matches!(
+            self.presence,
+            Presence::Computed | Presence::OptionalComputed
+        )
     }
     pub fn is_settable(&self) -> bool {
         self.presence != Presence::Computed

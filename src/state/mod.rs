@@ -8,6 +8,7 @@ pub mod local;
 pub mod lock;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -91,11 +92,26 @@ impl State {
     }
 }
 
+/// Where the local backend keeps an environment's state: `<project>/.cairn/state/<env>.json`.
+pub fn default_state_path(project_dir: &Path, env: &str) -> PathBuf {
+    project_dir
+        .join(".cairn")
+        .join("state")
+        .join(format!("{env}.json"))
+}
+
 /// A random identifier for a new environment's state.
 pub fn new_lineage() -> String {
     let bytes: [u8; 16] = rand::random();
     let h = hex::encode(bytes);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// The value with every sensitive part replaced by `Sensitive("sha256:…")`: what state stores.
@@ -107,7 +123,10 @@ pub fn seal(value: &Value) -> Value {
             }
             let plain = serde_json::to_string(&inner.to_json_exposed()).unwrap_or_default();
             let digest = Sha256::digest(plain.as_bytes());
-            Value::Sensitive(Box::new(Value::String(format!("sha256:{}", hex::encode(digest)))))
+            Value::Sensitive(Box::new(Value::String(format!(
+                "sha256:{}",
+                hex::encode(digest)
+            ))))
         }
         Value::List(items) => Value::List(items.iter().map(seal).collect()),
         Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), seal(v))).collect()),
@@ -117,16 +136,23 @@ pub fn seal(value: &Value) -> Value {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("state file {path} is corrupt: {reason}; it was left untouched (restore it from {path}.backup or version control)")]
+    #[error(
+        "state file {path} is corrupt: {reason}; it was left untouched (restore it from {path}.backup or version control)"
+    )]
     Corrupt { path: String, reason: String },
-    #[error("state file {path} was written by a newer cairn (format {found}, this cairn reads {supported})")]
+    #[error(
+        "state file {path} was written by a newer cairn (format {found}, this cairn reads {supported})"
+    )]
     TooNew {
         path: String,
         found: u32,
         supported: u32,
     },
     #[error("state of environment `{environment}` is locked by {holder}")]
-    Locked { environment: String, holder: LockInfo },
+    Locked {
+        environment: String,
+        holder: LockInfo,
+    },
     #[error("state at {path} belongs to environment `{found}`, not `{expected}`")]
     WrongEnvironment {
         path: String,
@@ -157,5 +183,9 @@ pub trait StateStore: Send + Sync {
     /// Writes `state` atomically after increasing its serial by one.
     async fn save(&self, state: &mut State) -> Result<(), StateError>;
     /// Takes the environment's lock, waiting up to `timeout` for a holder to release it.
-    async fn lock(&self, info: LockInfo, timeout: Duration) -> Result<Box<dyn StateLock>, StateError>;
+    async fn lock(
+        &self,
+        info: LockInfo,
+        timeout: Duration,
+    ) -> Result<Box<dyn StateLock>, StateError>;
 }

@@ -20,11 +20,17 @@ pub enum ExprKind {
     Literal(Value),
     /// A reference by name: `vpc.id`, `inputs.cidr`, `each.value`, `module.db.endpoint`,
     /// `public[*].id`. `root` is the first identifier; `steps` what follows.
-    Ref { root: String, steps: Vec<Step> },
+    Ref {
+        root: String,
+        steps: Vec<Step>,
+    },
     /// An attribute of a resource instance not known until that instance is applied. Only the
     /// partial evaluator produces this; `addr` is the absolute instance address
     /// (`module.network.fake_network.vpc`), `path` the attribute path inside it.
-    ResourceAttr { addr: String, path: Vec<PathStep> },
+    ResourceAttr {
+        addr: String,
+        path: Vec<PathStep>,
+    },
     /// String interpolation: the parts are converted to strings and concatenated.
     Template(Vec<Expr>),
     List(Vec<Expr>),
