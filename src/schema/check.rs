@@ -27,6 +27,9 @@ impl TypeMismatch {
             (e, "a mapping") if e.starts_with("list") => {
                 Some("write a `- item` list or `[a, b]`, not a mapping".into())
             }
+            (e, "a string" | "a number" | "a bool") if e.starts_with("list") => {
+                Some("write a list, even of one element: `[a]`".into())
+            }
             _ => None,
         }
     }

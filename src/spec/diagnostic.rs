@@ -121,40 +121,47 @@ impl Sources {
             Severity::Warning => "warning",
         };
         let _ = writeln!(out, "{label}: {}", diag.message);
+        // One gutter width for every quoted line, as rustc does.
+        let width = diag
+            .span
+            .iter()
+            .chain(diag.related.iter().map(|(s, _)| s))
+            .map(|s| s.line.to_string().len())
+            .max()
+            .unwrap_or(1);
         if let Some(span) = &diag.span {
             // A related place at the same span carries a label: show it there instead.
             if !diag.related.iter().any(|(s, _)| s == span) {
-                self.render_place(&mut out, span, "");
+                self.render_place(&mut out, span, "", width);
             }
         }
         for (span, note) in &diag.related {
-            self.render_place(&mut out, span, note);
+            self.render_place(&mut out, span, note, width);
         }
         if let Some(help) = &diag.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "{} = help: {help}", " ".repeat(width));
         }
         out
     }
 
-    fn render_place(&self, out: &mut String, span: &Span, label: &str) {
-        let _ = writeln!(out, "  --> {span}");
+    fn render_place(&self, out: &mut String, span: &Span, label: &str, width: usize) {
+        let pad = " ".repeat(width);
+        let _ = writeln!(out, "{pad}--> {span}");
         let Some(line) = self.line(span) else {
             if !label.is_empty() {
-                let _ = writeln!(out, "   = {label}");
+                let _ = writeln!(out, "{pad} = {label}");
             }
             return;
         };
-        let number = span.line.to_string();
-        let gutter = " ".repeat(number.len());
         let col = span.col.saturating_sub(1) as usize;
-        let width = (span.len as usize).max(1);
-        let _ = writeln!(out, "{gutter} |");
-        let _ = writeln!(out, "{number} | {line}");
-        let marker = format!("{}{}", " ".repeat(col), "^".repeat(width));
+        let marker_width = (span.len as usize).max(1);
+        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{:>width$} | {line}", span.line);
+        let marker = format!("{}{}", " ".repeat(col), "^".repeat(marker_width));
         if label.is_empty() {
-            let _ = writeln!(out, "{gutter} | {marker}");
+            let _ = writeln!(out, "{pad} | {marker}");
         } else {
-            let _ = writeln!(out, "{gutter} | {marker} {label}");
+            let _ = writeln!(out, "{pad} | {marker} {label}");
         }
     }
 }

@@ -287,7 +287,7 @@ impl<'a> Walk<'a> {
                         .map(|(_, c)| c.source.text.clone())
                         .unwrap_or_default();
                     let mut d = Diagnostic::error_at(
-                        format!("input `{}` of module `{source}` must be {}: {m}", decl.name.text, decl.ty),
+                        format!("wrong type for input `{}` of module `{source}`: {m}", decl.name.text),
                         &expr.span,
                     );
                     if let Some(h) = m.help() {

@@ -507,6 +507,8 @@ impl Loader<'_> {
         props: &Node,
         key: &Key,
     ) {
+        // A misspelled required attribute is one mistake, not two: the "did you mean" covers it.
+        let mut suggested: Vec<&str> = Vec::new();
         for (attr_key, _) in entries {
             let name = &attr_key.name;
             let Some(attr) = schema.attribute(name) else {
@@ -516,7 +518,10 @@ impl Loader<'_> {
                     &attr_key.span,
                 );
                 let d = match did_you_mean(name, settable) {
-                    Some(close) => d.with_help(format!("did you mean `{close}`?")),
+                    Some(close) => {
+                        suggested.push(close);
+                        d.with_help(format!("did you mean `{close}`?"))
+                    }
                     None => d.with_help(format!(
                         "run `cairn schema {}` to see its attributes",
                         schema.type_name
@@ -559,8 +564,12 @@ impl Loader<'_> {
             }
         }
         for attr in &schema.attributes {
-            if attr.presence == Presence::Required && !entries.iter().any(|(k, _)| k.name == attr.name) {
-                let span = if entries.is_empty() { &key.span } else { &props.span };
+            if attr.presence == Presence::Required
+                && !entries.iter().any(|(k, _)| k.name == attr.name)
+                && !suggested.contains(&attr.name)
+            {
+                let _ = props;
+                let span = &key.span;
                 self.diags.push(
                     Diagnostic::error_at(
                         format!(
@@ -666,7 +675,7 @@ impl Loader<'_> {
             } else if let (Some(decl), Some(literal)) = (module.input(&name.text), value.as_literal()) {
                 if let Err(m) = coerce(literal, &decl.ty) {
                     let mut d = Diagnostic::error_at(
-                        format!("input `{}` of module `{}` must be {}: {m}", name.text, source.text, decl.ty),
+                        format!("wrong type for input `{}` of module `{}`: {m}", name.text, source.text),
                         &value.span,
                     );
                     if let Some(h) = m.help() {
@@ -680,7 +689,10 @@ impl Loader<'_> {
             if decl.default.is_none() && !inputs.iter().any(|(n, _)| n.text == decl.name.text) {
                 self.diags.push(
                     Diagnostic::error_at(
-                        format!("{what} does not set the required input `{}` of module `{}`", decl.name.text, source.text),
+                        format!(
+                            "{what} (source `{}`) is missing the required input `{}`",
+                            source.text, decl.name.text
+                        ),
                         &key.span,
                     )
                     .with_help(format!("add `{}: <{}>` under `inputs`", decl.name.text, decl.ty)),
