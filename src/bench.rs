@@ -247,3 +247,151 @@ pub fn peak_rss_mb() -> f64 {
 pub fn secs(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
 }
+
+/// A layered graph of fake resources with a latency each: the apply-scheduling workload that
+/// `cairn bench` and the engine's own test share.
+pub struct LayeredWorkload {
+    pub plan: Plan,
+    /// Address → milliseconds, for the fake provider's `latency_ms` setting.
+    pub latency_ms: BTreeMap<String, u64>,
+}
+
+/// `layers` × `width` alarms; each after layer 0 depends on 1–3 random ones of the layer
+/// before; latencies uniform in `ms` (deterministic for a seed).
+pub fn layered_workload(layers: usize, width: usize, ms: std::ops::RangeInclusive<u64>, seed: u64) -> LayeredWorkload {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut latency_ms = BTreeMap::new();
+    let mut changes = Vec::with_capacity(layers * width);
+    for layer in 0..layers {
+        for i in 0..width {
+            let address: ResourceAddr = match format!("fake_alarm.l{layer}_{i}").parse() {
+                Ok(a) => a,
+                Err(_) => continue,
+            };
+            latency_ms.insert(address.to_string(), rng.random_range(ms.clone()));
+            let mut depends_on: Vec<ResourceAddr> = Vec::new();
+            if layer > 0 {
+                for _ in 0..rng.random_range(1..=3) {
+                    if let Ok(dep) = format!("fake_alarm.l{}_{}", layer - 1, rng.random_range(0..width)).parse() {
+                        if !depends_on.contains(&dep) {
+                            depends_on.push(dep);
+                        }
+                    }
+                }
+            }
+            let after = Value::Map(BTreeMap::from([
+                ("metric".to_string(), Value::string(format!("m{layer}_{i}"))),
+                ("threshold".to_string(), Value::Number(i as f64)),
+            ]));
+            changes.push(crate::plan::ResourceChange {
+                mode: address.mode,
+                resource_type: address.resource_type.clone(),
+                address,
+                provider: "fake".into(),
+                action: Action::Create,
+                reason: None,
+                id: None,
+                before: None,
+                after: Some(Expr::literal(after, Span::synthetic("bench"))),
+                attributes: Vec::new(),
+                replace_paths: Vec::new(),
+                depends_on,
+                create_before_destroy: false,
+                weight: 1.0,
+            });
+        }
+    }
+    let plan = Plan {
+        format_version: crate::plan::PLAN_FORMAT_VERSION,
+        cairn_version: env!("CARGO_PKG_VERSION").to_string(),
+        environment: "bench".into(),
+        created_at: crate::plan::diff::now_rfc3339(),
+        mode: PlanMode::Normal,
+        prior_state: crate::plan::StateRef {
+            lineage: None,
+            serial: 0,
+        },
+        providers: Vec::new(),
+        changes,
+        outputs: Vec::new(),
+    };
+    LayeredWorkload { plan, latency_ms }
+}
+
+/// The longest chain of `durations` through the plan's dependencies (changes in dependency
+/// order), in the durations' unit.
+pub fn critical_path(plan: &Plan, durations: &BTreeMap<ResourceAddr, f64>) -> f64 {
+    let mut finish: BTreeMap<&ResourceAddr, f64> = BTreeMap::new();
+    for c in &plan.changes {
+        let start = c
+            .depends_on
+            .iter()
+            .filter_map(|d| finish.get(d))
+            .fold(0.0, |a: f64, b| a.max(*b));
+        finish.insert(&c.address, start + durations.get(&c.address).copied().unwrap_or(0.0));
+    }
+    finish.values().copied().fold(0.0, f64::max)
+}
+
+/// One apply-scheduling measurement.
+#[derive(Clone, Debug)]
+pub struct ApplyFigures {
+    pub resources: usize,
+    pub parallelism: Option<usize>,
+    pub wall_seconds: f64,
+    pub critical_path_seconds: f64,
+    pub state_writes: u64,
+}
+
+/// Applies `workload` on the fake provider with a real local state file in `dir`, and compares
+/// the wall time with the critical path of the latencies each operation actually took.
+pub async fn measure_apply(dir: &Path, workload: &LayeredWorkload, parallelism: Option<usize>) -> Result<ApplyFigures, String> {
+    use crate::engine::{apply, ApplyOptions, Cancel, NoHooks, RetryPolicy};
+    use crate::providers::{ProviderConfig, ProviderSet};
+    use crate::state::local::LocalStore;
+    use crate::state::StateStore as _;
+
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let latency: serde_json::Map<String, serde_json::Value> =
+        workload.latency_ms.iter().map(|(k, v)| (k.clone(), (*v).into())).collect();
+    let config = ProviderConfig {
+        name: "fake".into(),
+        alias: None,
+        settings: Value::from_json(&serde_json::json!({ "latency_ms": latency })),
+        project_dir: dir.to_path_buf(),
+        environment: "bench".into(),
+    };
+    let providers = ProviderSet::from_configs(&Catalog::builtin(), std::slice::from_ref(&config)).map_err(|e| e.to_string())?;
+    let store = LocalStore::new(dir.join("state.json"), "state.json".into(), "bench".into());
+    let outcome = apply(
+        &workload.plan,
+        State::new("bench"),
+        &store,
+        &providers,
+        &ApplyOptions {
+            parallelism: parallelism.unwrap_or(usize::MAX),
+            retry: RetryPolicy::default(),
+        },
+        &NoHooks,
+        &Cancel::new(),
+    )
+    .await;
+    if !outcome.is_success() {
+        return Err(format!("apply failed: {:?}", outcome.failed.first().map(|f| f.error.to_string())));
+    }
+    let measured: BTreeMap<ResourceAddr, f64> = outcome
+        .completed
+        .iter()
+        .map(|r| (r.addr.clone(), r.elapsed.as_secs_f64()))
+        .collect();
+    let state_writes = store.load().await.ok().flatten().map_or(0, |s| s.serial);
+    Ok(ApplyFigures {
+        resources: workload.plan.changes.len(),
+        parallelism,
+        wall_seconds: outcome.elapsed.as_secs_f64(),
+        critical_path_seconds: critical_path(&workload.plan, &measured),
+        state_writes,
+    })
+}

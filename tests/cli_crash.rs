@@ -12,7 +12,7 @@ use common::Project;
 
 const ENV: &str = r#"environment: dev
 providers:
-  fake: { latency_ms: { default: 60, fake_database: 400 }, jitter: 0.5 }
+  fake: { latency_ms: { default: 150, fake_database: 900 }, jitter: 0.5 }
 resources:
   net:
     type: fake_network
@@ -67,7 +67,7 @@ fn state_ids(p: &Project) -> BTreeMap<String, String> {
 
 #[test]
 fn sigkill_mid_apply_then_apply_again_loses_nothing_and_creates_nothing_twice() {
-    for (round, kill_after_ms) in [150u64, 450, 900, 1400].into_iter().enumerate() {
+    for (round, kill_after_ms) in [200u64, 450, 700, 1000].into_iter().enumerate() {
         let p = Project::with(&[("environments/dev.yaml", ENV)]);
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("cairn"))
             .current_dir(p.path())
@@ -78,6 +78,10 @@ fn sigkill_mid_apply_then_apply_again_loses_nothing_and_creates_nothing_twice() 
             .spawn()
             .expect("spawn cairn");
         std::thread::sleep(Duration::from_millis(kill_after_ms));
+        assert!(
+            child.try_wait().expect("child status").is_none(),
+            "round {round}: the apply finished before the kill at {kill_after_ms} ms; the test needs longer latencies"
+        );
         child.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
         let _ = child.wait();
         let before_rerun = cloud_objects(&p).len();
@@ -104,4 +108,40 @@ fn sigkill_mid_apply_then_apply_again_loses_nothing_and_creates_nothing_twice() 
             objects.len()
         );
     }
+}
+
+#[test]
+fn ctrl_c_finishes_operations_in_flight_records_them_and_says_what_was_left() {
+    let p = Project::with(&[("environments/dev.yaml", ENV)]);
+    let child = Command::new(assert_cmd::cargo::cargo_bin("cairn"))
+        .current_dir(p.path())
+        .args(["apply", "-e", "dev", "--auto-approve", "--parallelism", "3"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cairn");
+    std::thread::sleep(Duration::from_millis(450));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    assert!(stderr.contains("Apply interrupted"), "{stderr}");
+    assert!(stderr.contains("were not started"), "{stderr}");
+
+    // Everything the cloud holds is in state: the in-flight operations finished and were recorded.
+    let ids = state_ids(&p);
+    let objects = cloud_objects(&p);
+    assert!(!objects.is_empty() && objects.len() < 12, "interrupted mid-way: {} objects", objects.len());
+    for (owner, id) in &objects {
+        assert_eq!(ids.get(owner), Some(id), "{owner} exists but is not in state");
+    }
+    let (code, _, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(cloud_objects(&p).len(), 12);
 }

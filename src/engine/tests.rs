@@ -6,7 +6,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rand::{Rng, SeedableRng};
 
 use super::*;
 use crate::addr::ResourceMode;
@@ -266,46 +265,20 @@ fn alarm(threshold: i64) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_resources_finish_close_to_the_critical_path() {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
-    let mut latency = serde_json::Map::new();
-    let mut changes = Vec::new();
-    let mut configured: BTreeMap<ResourceAddr, (f64, Vec<ResourceAddr>)> = BTreeMap::new();
-    for layer in 0..5 {
-        for i in 0..40 {
-            let name = format!("fake_alarm.l{layer}_{i}");
-            let ms: u64 = rng.random_range(5..=60);
-            latency.insert(name.clone(), ms.into());
-            let deps: Vec<String> = if layer == 0 {
-                Vec::new()
-            } else {
-                let n = rng.random_range(1..=3);
-                (0..n)
-                    .map(|_| format!("fake_alarm.l{}_{}", layer - 1, rng.random_range(0..40)))
-                    .collect()
-            };
-            let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
-            let c = create(&name, alarm(i), &deps);
-            configured.insert(c.address.clone(), (ms as f64, c.depends_on.clone()));
-            changes.push(c);
-        }
-    }
-    let plan = plan(changes);
+    let workload = crate::bench::layered_workload(5, 40, 5..=60, 42);
+    let plan = workload.plan;
+    let latency: serde_json::Map<String, serde_json::Value> = workload
+        .latency_ms
+        .iter()
+        .map(|(k, v)| (k.clone(), (*v).into()))
+        .collect();
     let cloud = Cloud::new(serde_json::json!({ "latency_ms": latency }));
-
-    // The longest chain of durations through the dependency graph.
-    let critical_path = |durations: &BTreeMap<ResourceAddr, f64>| {
-        let mut finish: BTreeMap<&ResourceAddr, f64> = BTreeMap::new();
-        // Plan order is layered, so every dependency is finished before it is needed.
-        for c in &plan.changes {
-            let start = c.depends_on.iter().map(|d| finish[d]).fold(0.0, f64::max);
-            finish.insert(&c.address, start + durations[&c.address]);
-        }
-        finish.values().copied().fold(0.0, f64::max)
-    };
+    let critical_path = |durations: &BTreeMap<ResourceAddr, f64>| crate::bench::critical_path(&plan, durations);
     let configured_path = critical_path(
-        &configured
+        &workload
+            .latency_ms
             .iter()
-            .map(|(a, (ms, _))| (a.clone(), *ms))
+            .map(|(a, ms)| (addr(a), *ms as f64))
             .collect(),
     );
 
