@@ -11,15 +11,15 @@ use std::time::{Duration, Instant};
 
 use crate::addr::ResourceAddr;
 use crate::graph::ConfigGraph;
-use crate::plan::diff::{make_plan, PlanInputs, PlanOptions};
+use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
 use crate::plan::{Action, Plan, PlanMode};
 use crate::providers::Catalog;
 use crate::schema::{AttrType, Presence};
 use crate::spec::diagnostic::Diagnostic;
-use crate::spec::expr::{eval, Expr, Scope};
+use crate::spec::expr::{Expr, Scope, eval};
 use crate::spec::load::load_environment;
 use crate::spec::span::Span;
-use crate::state::{seal, ResourceState, ResourceStatus, State};
+use crate::state::{ResourceState, ResourceStatus, State, seal};
 use crate::value::Value;
 
 /// Resources in one generated "cell" module instance.
@@ -97,9 +97,14 @@ outputs:
   network_id: ${net.id}
 "#,
     )?;
-    let mut env = String::from("environment: bench\nproviders:\n  fake: {}\ntags: { env: bench }\nmodules:\n");
+    let mut env = String::from(
+        "environment: bench\nproviders:\n  fake: {}\ntags: { env: bench }\nmodules:\n",
+    );
     for i in 0..cells {
-        let _ = writeln!(env, "  cell{i}:\n    source: cell\n    inputs: {{ name: cell-{i}, index: {i} }}");
+        let _ = writeln!(
+            env,
+            "  cell{i}:\n    source: cell\n    inputs: {{ name: cell-{i}, index: {i} }}"
+        );
     }
     std::fs::write(dir.join("environments/bench.yaml"), env)?;
     Ok(cells * RESOURCES_PER_CELL)
@@ -113,13 +118,19 @@ pub fn synthesize_state(plan: &Plan, catalog: &Catalog) -> State {
     for (n, change) in plan.changes.iter().enumerate() {
         let Some(after) = &change.after else { continue };
         let scope = KnownResources(&known);
-        let mut attrs = match eval(after, &scope).ok().and_then(|e| e.as_literal().cloned()) {
+        let mut attrs = match eval(after, &scope)
+            .ok()
+            .and_then(|e| e.as_literal().cloned())
+        {
             Some(Value::Map(m)) => m,
             _ => BTreeMap::new(),
         };
         if let Some(schema) = catalog.schemas.get(&change.resource_type) {
             for attr in &schema.attributes {
-                if attr.presence == Presence::Computed || (attr.presence == Presence::OptionalComputed && !attrs.contains_key(attr.name)) {
+                if attr.presence == Presence::Computed
+                    || (attr.presence == Presence::OptionalComputed
+                        && !attrs.contains_key(attr.name))
+                {
                     let value = match attr.ty {
                         AttrType::String => Value::String(format!("{}-{n:06}", attr.name)),
                         AttrType::Number => Value::Number(n as f64),
@@ -131,7 +142,11 @@ pub fn synthesize_state(plan: &Plan, catalog: &Catalog) -> State {
                 }
             }
         }
-        let id = attrs.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        let id = attrs
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let attributes = Value::Map(attrs);
         known.insert(change.address.to_string(), attributes.clone());
         state.resources.insert(
@@ -154,7 +169,10 @@ struct KnownResources<'a>(&'a BTreeMap<String, Value>);
 
 impl Scope for KnownResources<'_> {
     fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {
-        Err(Diagnostic::error_at(format!("no name `{name}` in a saved plan"), span))
+        Err(Diagnostic::error_at(
+            format!("no name `{name}` in a saved plan"),
+            span,
+        ))
     }
     fn resource(&self, addr: &str) -> Option<Value> {
         self.0.get(addr).cloned()
@@ -183,12 +201,17 @@ pub async fn measure_plan(dir: &Path, resources: usize) -> Result<PlanFigures, S
 
     // Set-up (not timed): the state an apply of everything would leave.
     let loaded = load_environment(dir, "bench", &catalog.schemas);
-    let env = loaded.env.ok_or_else(|| format!("{:?}", loaded.diagnostics.first()))?;
+    let env = loaded
+        .env
+        .ok_or_else(|| format!("{:?}", loaded.diagnostics.first()))?;
     let graph = ConfigGraph::build(&env).map_err(|d| format!("{:?}", d.first()))?;
     let empty = State::new("bench");
-    let initial = make_plan(plan_inputs(&env, &graph, &catalog, &empty, &BTreeMap::new()), &options)
-        .await
-        .map_err(|d| format!("{:?}", d.first()))?;
+    let initial = make_plan(
+        plan_inputs(&env, &graph, &catalog, &empty, &BTreeMap::new()),
+        &options,
+    )
+    .await
+    .map_err(|d| format!("{:?}", d.first()))?;
     let state = synthesize_state(&initial, &catalog);
     drop(initial);
 
@@ -198,11 +221,18 @@ pub async fn measure_plan(dir: &Path, resources: usize) -> Result<PlanFigures, S
     let graph = ConfigGraph::build(&env).map_err(|d| format!("{:?}", d.first()))?;
     let load_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let plan = make_plan(plan_inputs(&env, &graph, &catalog, &state, &BTreeMap::new()), &options)
-        .await
-        .map_err(|d| format!("{:?}", d.first()))?;
+    let plan = make_plan(
+        plan_inputs(&env, &graph, &catalog, &state, &BTreeMap::new()),
+        &options,
+    )
+    .await
+    .map_err(|d| format!("{:?}", d.first()))?;
     let plan_seconds = started.elapsed().as_secs_f64();
-    let changes = plan.changes.iter().filter(|c| c.action != Action::NoOp).count();
+    let changes = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .count();
     Ok(PlanFigures {
         resources,
         load_seconds,
@@ -258,7 +288,12 @@ pub struct LayeredWorkload {
 
 /// `layers` × `width` alarms; each after layer 0 depends on 1–3 random ones of the layer
 /// before; latencies uniform in `ms` (deterministic for a seed).
-pub fn layered_workload(layers: usize, width: usize, ms: std::ops::RangeInclusive<u64>, seed: u64) -> LayeredWorkload {
+pub fn layered_workload(
+    layers: usize,
+    width: usize,
+    ms: std::ops::RangeInclusive<u64>,
+    seed: u64,
+) -> LayeredWorkload {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut latency_ms = BTreeMap::new();
@@ -273,7 +308,9 @@ pub fn layered_workload(layers: usize, width: usize, ms: std::ops::RangeInclusiv
             let mut depends_on: Vec<ResourceAddr> = Vec::new();
             if layer > 0 {
                 for _ in 0..rng.random_range(1..=3) {
-                    if let Ok(dep) = format!("fake_alarm.l{}_{}", layer - 1, rng.random_range(0..width)).parse() {
+                    if let Ok(dep) =
+                        format!("fake_alarm.l{}_{}", layer - 1, rng.random_range(0..width)).parse()
+                    {
                         if !depends_on.contains(&dep) {
                             depends_on.push(dep);
                         }
@@ -329,7 +366,10 @@ pub fn critical_path(plan: &Plan, durations: &BTreeMap<ResourceAddr, f64>) -> f6
             .iter()
             .filter_map(|d| finish.get(d))
             .fold(0.0, |a: f64, b| a.max(*b));
-        finish.insert(&c.address, start + durations.get(&c.address).copied().unwrap_or(0.0));
+        finish.insert(
+            &c.address,
+            start + durations.get(&c.address).copied().unwrap_or(0.0),
+        );
     }
     finish.values().copied().fold(0.0, f64::max)
 }
@@ -346,16 +386,23 @@ pub struct ApplyFigures {
 
 /// Applies `workload` on the fake provider with a real local state file in `dir`, and compares
 /// the wall time with the critical path of the latencies each operation actually took.
-pub async fn measure_apply(dir: &Path, workload: &LayeredWorkload, parallelism: Option<usize>) -> Result<ApplyFigures, String> {
-    use crate::engine::{apply, ApplyOptions, Cancel, NoHooks, RetryPolicy};
+pub async fn measure_apply(
+    dir: &Path,
+    workload: &LayeredWorkload,
+    parallelism: Option<usize>,
+) -> Result<ApplyFigures, String> {
+    use crate::engine::{ApplyOptions, Cancel, NoHooks, RetryPolicy, apply};
     use crate::providers::{ProviderConfig, ProviderSet};
-    use crate::state::local::LocalStore;
     use crate::state::StateStore as _;
+    use crate::state::local::LocalStore;
 
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let latency: serde_json::Map<String, serde_json::Value> =
-        workload.latency_ms.iter().map(|(k, v)| (k.clone(), (*v).into())).collect();
+    let latency: serde_json::Map<String, serde_json::Value> = workload
+        .latency_ms
+        .iter()
+        .map(|(k, v)| (k.clone(), (*v).into()))
+        .collect();
     let config = ProviderConfig {
         name: "fake".into(),
         alias: None,
@@ -363,7 +410,8 @@ pub async fn measure_apply(dir: &Path, workload: &LayeredWorkload, parallelism: 
         project_dir: dir.to_path_buf(),
         environment: "bench".into(),
     };
-    let providers = ProviderSet::from_configs(&Catalog::builtin(), std::slice::from_ref(&config)).map_err(|e| e.to_string())?;
+    let providers = ProviderSet::from_configs(&Catalog::builtin(), std::slice::from_ref(&config))
+        .map_err(|e| e.to_string())?;
     let store = LocalStore::new(dir.join("state.json"), "state.json".into(), "bench".into());
     let outcome = apply(
         &workload.plan,
@@ -379,7 +427,10 @@ pub async fn measure_apply(dir: &Path, workload: &LayeredWorkload, parallelism: 
     )
     .await;
     if !outcome.is_success() {
-        return Err(format!("apply failed: {:?}", outcome.failed.first().map(|f| f.error.to_string())));
+        return Err(format!(
+            "apply failed: {:?}",
+            outcome.failed.first().map(|f| f.error.to_string())
+        ));
     }
     let measured: BTreeMap<ResourceAddr, f64> = outcome
         .completed

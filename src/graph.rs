@@ -10,8 +10,8 @@ use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::spec::diagnostic::{did_you_mean, Diagnostic};
-use crate::spec::expr::{references, Expr, Reference};
+use crate::spec::diagnostic::{Diagnostic, did_you_mean};
+use crate::spec::expr::{Expr, Reference, references};
 use crate::spec::model::{Environment, Module, ModuleCall};
 use crate::spec::span::Span;
 
@@ -32,7 +32,11 @@ pub struct ModuleInstance {
 impl ModuleInstance {
     /// `module.a.module.b` (empty for the root).
     pub fn address(&self) -> String {
-        self.path.iter().map(|m| format!("module.{m}")).collect::<Vec<_>>().join(".")
+        self.path
+            .iter()
+            .map(|m| format!("module.{m}"))
+            .collect::<Vec<_>>()
+            .join(".")
     }
 
     fn prefixed(&self, what: &str) -> String {
@@ -49,10 +53,22 @@ impl ModuleInstance {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Item {
     /// An input of module instance `inst` (its declaration index).
-    Input { inst: usize, idx: usize },
-    Local { inst: usize, idx: usize },
-    Resource { inst: usize, idx: usize },
-    Output { inst: usize, idx: usize },
+    Input {
+        inst: usize,
+        idx: usize,
+    },
+    Local {
+        inst: usize,
+        idx: usize,
+    },
+    Resource {
+        inst: usize,
+        idx: usize,
+    },
+    Output {
+        inst: usize,
+        idx: usize,
+    },
 }
 
 impl Item {
@@ -104,7 +120,13 @@ impl ConfigGraph {
             .filter(|p| p.alias.is_none())
             .map(|p| (p.name.clone(), p.key()))
             .collect();
-        instantiate(&mut instances, Vec::new(), env.root.clone(), None, root_providers);
+        instantiate(
+            &mut instances,
+            Vec::new(),
+            env.root.clone(),
+            None,
+            root_providers,
+        );
 
         let mut graph = DiGraph::new();
         let mut index = HashMap::new();
@@ -128,7 +150,9 @@ impl ConfigGraph {
                 for reference in references(expr) {
                     let r = Ref::from(&reference);
                     match resolve(&instances, scope_inst, &r) {
-                        Ok(targets) => edges.extend(targets.into_iter().map(|t| (item, t, r.span.clone()))),
+                        Ok(targets) => {
+                            edges.extend(targets.into_iter().map(|t| (item, t, r.span.clone())))
+                        }
                         Err(d) => diags.push(d),
                     }
                 }
@@ -144,7 +168,9 @@ impl ConfigGraph {
                         span: &dep.span,
                     };
                     match resolve(&instances, inst, &r) {
-                        Ok(targets) => edges.extend(targets.into_iter().map(|t| (item, t, dep.span.clone()))),
+                        Ok(targets) => {
+                            edges.extend(targets.into_iter().map(|t| (item, t, dep.span.clone())))
+                        }
                         Err(d) => diags.push(d),
                     }
                 }
@@ -210,13 +236,22 @@ impl ConfigGraph {
     }
 }
 
-fn stable_topo(graph: &DiGraph<Item, Span>, index: &HashMap<Item, NodeIndex>, order: &[Item]) -> Vec<Item> {
-    use std::collections::BinaryHeap;
+fn stable_topo(
+    graph: &DiGraph<Item, Span>,
+    index: &HashMap<Item, NodeIndex>,
+    order: &[Item],
+) -> Vec<Item> {
     use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
     let mut indegree: HashMap<NodeIndex, usize> = HashMap::new();
     for &item in order {
         let n = index[&item];
-        indegree.insert(n, graph.edges_directed(n, petgraph::Direction::Incoming).count());
+        indegree.insert(
+            n,
+            graph
+                .edges_directed(n, petgraph::Direction::Incoming)
+                .count(),
+        );
     }
     let mut ready: BinaryHeap<Reverse<Item>> = order
         .iter()
@@ -259,7 +294,13 @@ fn instantiate(
         }
         let mut child_path = path.clone();
         child_path.push(call.name.text.clone());
-        let child = instantiate(out, child_path, call.module.clone(), Some((me, call.clone())), child_providers);
+        let child = instantiate(
+            out,
+            child_path,
+            call.module.clone(),
+            Some((me, call.clone())),
+            child_providers,
+        );
         out[me].children.insert(call.name.text.clone(), child);
     }
     me
@@ -299,7 +340,11 @@ fn expressions_of(instances: &[ModuleInstance], item: Item) -> (usize, Vec<&Expr
 const BUILTIN_ROOTS: &[&str] = &["each", "count", "env", "environment"];
 
 /// The items a reference in module instance `inst` points at.
-fn resolve(instances: &[ModuleInstance], inst: usize, r: &Ref<'_>) -> Result<Vec<Item>, Diagnostic> {
+fn resolve(
+    instances: &[ModuleInstance],
+    inst: usize,
+    r: &Ref<'_>,
+) -> Result<Vec<Item>, Diagnostic> {
     let me = &instances[inst];
     let m = &me.module;
     let first = r.attrs.first().copied();
@@ -315,7 +360,9 @@ fn resolve(instances: &[ModuleInstance], inst: usize, r: &Ref<'_>) -> Result<Vec
                     name,
                 )),
             },
-            None => Ok((0..m.inputs.len()).map(|idx| Item::Input { inst, idx }).collect()),
+            None => Ok((0..m.inputs.len())
+                .map(|idx| Item::Input { inst, idx })
+                .collect()),
         },
         "locals" | "local" => match first {
             Some(name) => match m.locals.iter().position(|(n, _)| n.text == name) {
@@ -328,11 +375,16 @@ fn resolve(instances: &[ModuleInstance], inst: usize, r: &Ref<'_>) -> Result<Vec
                     name,
                 )),
             },
-            None => Ok((0..m.locals.len()).map(|idx| Item::Local { inst, idx }).collect()),
+            None => Ok((0..m.locals.len())
+                .map(|idx| Item::Local { inst, idx })
+                .collect()),
         },
         "module" => match first {
             Some(call) => module_output(instances, inst, call, r.attrs.get(1).copied(), r.span),
-            None => Err(Diagnostic::error_at("`module` must be followed by a module name, e.g. `module.network.vpc_id`", r.span)),
+            None => Err(Diagnostic::error_at(
+                "`module` must be followed by a module name, e.g. `module.network.vpc_id`",
+                r.span,
+            )),
         },
         root if BUILTIN_ROOTS.contains(&root) => Ok(Vec::new()),
         root => {
@@ -392,20 +444,28 @@ fn module_output(
                     format!("module `{call}` (source `{source}`) has no output `{name}`"),
                     span,
                 );
-                Err(match did_you_mean(name, outputs.iter().map(|o| o.name.text.as_str())) {
-                    Some(close) => d.with_help(format!("did you mean `{close}`?")),
-                    None => d.with_help(format!(
-                        "its outputs are: {}",
-                        if outputs.is_empty() {
-                            "(none)".to_string()
-                        } else {
-                            outputs.iter().map(|o| o.name.text.as_str()).collect::<Vec<_>>().join(", ")
-                        }
-                    )),
-                })
+                Err(
+                    match did_you_mean(name, outputs.iter().map(|o| o.name.text.as_str())) {
+                        Some(close) => d.with_help(format!("did you mean `{close}`?")),
+                        None => d.with_help(format!(
+                            "its outputs are: {}",
+                            if outputs.is_empty() {
+                                "(none)".to_string()
+                            } else {
+                                outputs
+                                    .iter()
+                                    .map(|o| o.name.text.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            }
+                        )),
+                    },
+                )
             }
         },
-        None => Ok((0..outputs.len()).map(|idx| Item::Output { inst: child, idx }).collect()),
+        None => Ok((0..outputs.len())
+            .map(|idx| Item::Output { inst: child, idx })
+            .collect()),
     }
 }
 
@@ -440,7 +500,11 @@ fn item_name(instances: &[ModuleInstance], item: Item) -> String {
 }
 
 /// A cycle as one diagnostic: every item on it, and the reference that makes each step.
-fn cycle_diagnostic(instances: &[ModuleInstance], graph: &DiGraph<Item, Span>, start: NodeIndex) -> Diagnostic {
+fn cycle_diagnostic(
+    instances: &[ModuleInstance],
+    graph: &DiGraph<Item, Span>,
+    start: NodeIndex,
+) -> Diagnostic {
     let scc = tarjan_scc(graph)
         .into_iter()
         .find(|c| c.contains(&start))
@@ -466,7 +530,10 @@ fn cycle_diagnostic(instances: &[ModuleInstance], graph: &DiGraph<Item, Span>, s
     }
     // Edges run dependency → dependent, so the walk lists each item before the one that refers
     // to it; reversed, it reads "A refers to B refers to C refers to A".
-    let mut names: Vec<String> = path.iter().map(|n| item_name(instances, graph[*n])).collect();
+    let mut names: Vec<String> = path
+        .iter()
+        .map(|n| item_name(instances, graph[*n]))
+        .collect();
     names.push(item_name(instances, graph[start]));
     names.reverse();
     let mut from = start;

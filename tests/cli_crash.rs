@@ -43,7 +43,10 @@ fn cloud_objects(p: &Project) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(objects) = cloud["objects"].as_object() {
         for (id, object) in objects {
-            let owner = object["cairn:address"].as_str().unwrap_or_default().to_string();
+            let owner = object["cairn:address"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             out.push((owner, id.clone()));
         }
     }
@@ -87,7 +90,10 @@ fn sigkill_mid_apply_then_apply_again_loses_nothing_and_creates_nothing_twice() 
         let before_rerun = cloud_objects(&p).len();
 
         let (code, stdout, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
-        assert_eq!(code, 0, "round {round}: second apply failed\n{stdout}\n{stderr}");
+        assert_eq!(
+            code, 0,
+            "round {round}: second apply failed\n{stdout}\n{stderr}"
+        );
 
         let objects = cloud_objects(&p);
         let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
@@ -98,9 +104,17 @@ fn sigkill_mid_apply_then_apply_again_loses_nothing_and_creates_nothing_twice() 
         assert!(twice.is_empty(), "round {round}: created twice: {twice:?}");
         let ids = state_ids(&p);
         for (owner, id) in &objects {
-            assert_eq!(ids.get(owner), Some(id), "round {round}: {owner} ({id}) exists but state lost it");
+            assert_eq!(
+                ids.get(owner),
+                Some(id),
+                "round {round}: {owner} ({id}) exists but state lost it"
+            );
         }
-        assert_eq!(objects.len(), 12, "round {round}: every resource exists once");
+        assert_eq!(
+            objects.len(),
+            12,
+            "round {round}: every resource exists once"
+        );
         let (code, stdout, _) = p.run(&["plan", "-e", "dev", "--detailed-exitcode"]);
         assert_eq!(code, 0, "round {round}: final plan not empty:\n{stdout}");
         println!(
@@ -137,9 +151,17 @@ fn ctrl_c_finishes_operations_in_flight_records_them_and_says_what_was_left() {
     // Everything the cloud holds is in state: the in-flight operations finished and were recorded.
     let ids = state_ids(&p);
     let objects = cloud_objects(&p);
-    assert!(!objects.is_empty() && objects.len() < 12, "interrupted mid-way: {} objects", objects.len());
+    assert!(
+        !objects.is_empty() && objects.len() < 12,
+        "interrupted mid-way: {} objects",
+        objects.len()
+    );
     for (owner, id) in &objects {
-        assert_eq!(ids.get(owner), Some(id), "{owner} exists but is not in state");
+        assert_eq!(
+            ids.get(owner),
+            Some(id),
+            "{owner} exists but is not in state"
+        );
     }
     let (code, _, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stderr}");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{dev_env, Project, NETWORK_MODULE};
+use common::{NETWORK_MODULE, Project, dev_env};
 
 const SECRET: &str = "s3cret-Passw0rd";
 
@@ -15,7 +15,11 @@ fn project() -> Project {
 }
 
 fn run_with_secret(p: &Project, args: &[&str]) -> (i32, String, String) {
-    let out = p.cairn(args).env("DEMO_DB_PASSWORD", SECRET).output().expect("run");
+    let out = p
+        .cairn(args)
+        .env("DEMO_DB_PASSWORD", SECRET)
+        .output()
+        .expect("run");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -36,7 +40,10 @@ fn apply_then_plan_again_is_empty() {
     let p = project();
     let (code, stdout, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."), "{stdout}");
+    assert!(
+        stdout.contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."),
+        "{stdout}"
+    );
 
     let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -59,14 +66,33 @@ fn secrets_never_reach_output_state_or_plan_renderings() {
     let p = project();
     let (code, stdout, stderr) = run_with_secret(
         &p,
-        &["plan", "-e", "dev", "--out", "plan.cairn", "--json", "plan.json", "--markdown", "plan.md"],
+        &[
+            "plan",
+            "-e",
+            "dev",
+            "--out",
+            "plan.cairn",
+            "--json",
+            "plan.json",
+            "--markdown",
+            "plan.md",
+        ],
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("(sensitive value)"), "{stdout}");
     let (code, stdout2, stderr2) = run_with_secret(&p, &["apply", "plan.cairn"]);
     assert_eq!(code, 0, "{stdout2}\n{stderr2}");
     let (_, show, _) = p.run(&["state", "show", "fake_database.db", "-e", "dev"]);
-    for text in [stdout, stderr, stdout2, stderr2, show, p.read("plan.json"), p.read("plan.md"), p.read(".cairn/state/dev.json")] {
+    for text in [
+        stdout,
+        stderr,
+        stdout2,
+        stderr2,
+        show,
+        p.read("plan.json"),
+        p.read("plan.md"),
+        p.read(".cairn/state/dev.json"),
+    ] {
         assert!(!text.contains(SECRET), "secret leaked into:\n{text}");
     }
 }
@@ -74,23 +100,38 @@ fn secrets_never_reach_output_state_or_plan_renderings() {
 #[test]
 fn changing_a_property_updates_in_place_and_a_force_new_one_replaces() {
     let p = project();
-    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    assert_eq!(
+        run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0,
+        0
+    );
     let module = NETWORK_MODULE
         .replace("name: ${inputs.name}", "name: ${inputs.name}-renamed")
         .replace("default: 10.0.0.0/16", "default: 10.1.0.0/16");
     p.write("modules/network/module.yaml", &module);
     let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stdout.contains("# module.network.fake_network.vpc must be replaced"), "{stdout}");
+    assert!(
+        stdout.contains("# module.network.fake_network.vpc must be replaced"),
+        "{stdout}"
+    );
     assert!(stdout.contains("# forces replacement"), "{stdout}");
-    assert!(stdout.contains("\"10.0.0.0/16\" -> \"10.1.0.0/16\""), "{stdout}");
-    assert!(stdout.contains("Plan: 3 to add, 1 to change, 3 to destroy."), "{stdout}");
+    assert!(
+        stdout.contains("\"10.0.0.0/16\" -> \"10.1.0.0/16\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 3 to add, 1 to change, 3 to destroy."),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn removing_a_resource_plans_its_delete_with_the_reason() {
     let p = project();
-    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    assert_eq!(
+        run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0,
+        0
+    );
     let env = dev_env("").replace("zones: [zone-a, zone-b]", "zones: [zone-a]");
     p.write("environments/dev.yaml", &env);
     let (_, stdout, _) = run_with_secret(&p, &["plan", "-e", "dev"]);
@@ -98,13 +139,19 @@ fn removing_a_resource_plans_its_delete_with_the_reason() {
         stdout.contains("# module.network.fake_subnet.subnet[\"zone-b\"] will be destroyed"),
         "{stdout}"
     );
-    assert!(stdout.contains("because its key is not in for_each"), "{stdout}");
+    assert!(
+        stdout.contains("because its key is not in for_each"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_saved_plan_applies_once_and_is_refused_when_stale() {
     let p = project();
-    assert_eq!(run_with_secret(&p, &["plan", "-e", "dev", "--out", "plan.cairn"]).0, 0);
+    assert_eq!(
+        run_with_secret(&p, &["plan", "-e", "dev", "--out", "plan.cairn"]).0,
+        0
+    );
     std::fs::copy(p.file("plan.cairn"), p.file("again.cairn")).unwrap();
     let (code, stdout, stderr) = p.run(&["apply", "plan.cairn"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -116,7 +163,10 @@ fn a_saved_plan_applies_once_and_is_refused_when_stale() {
 #[test]
 fn a_corrupt_plan_file_is_refused() {
     let p = project();
-    assert_eq!(run_with_secret(&p, &["plan", "-e", "dev", "--out", "plan.cairn"]).0, 0);
+    assert_eq!(
+        run_with_secret(&p, &["plan", "-e", "dev", "--out", "plan.cairn"]).0,
+        0
+    );
     let mut bytes = std::fs::read(p.file("plan.cairn")).unwrap();
     let at = bytes.len() / 2;
     bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
@@ -124,13 +174,20 @@ fn a_corrupt_plan_file_is_refused() {
     let (code, _, stderr) = p.run(&["apply", "plan.cairn"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("plan.cairn"), "{stderr}");
-    assert!(p.cloud().get("objects").is_none_or(|o| o.as_object().is_none_or(|m| m.is_empty())));
+    assert!(
+        p.cloud()
+            .get("objects")
+            .is_none_or(|o| o.as_object().is_none_or(|m| m.is_empty()))
+    );
 }
 
 #[test]
 fn a_corrupt_state_file_is_reported_and_left_untouched() {
     let p = project();
-    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    assert_eq!(
+        run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0,
+        0
+    );
     let state = p.read(".cairn/state/dev.json");
     let broken = &state[..state.len() / 2];
     p.write(".cairn/state/dev.json", broken);
@@ -145,20 +202,36 @@ fn apply_without_a_terminal_needs_auto_approve() {
     let p = project();
     let (code, _, stderr) = run_with_secret(&p, &["apply", "-e", "dev"]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("standard input is not a terminal"), "{stderr}");
+    assert!(
+        stderr.contains("standard input is not a terminal"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--auto-approve"), "{stderr}");
 }
 
 #[test]
 fn destroy_removes_everything_in_reverse_order() {
     let p = project();
-    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    assert_eq!(
+        run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0,
+        0
+    );
     let (code, stdout, stderr) = run_with_secret(&p, &["destroy", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Destroy complete! Resources: 0 added, 0 changed, 4 destroyed."), "{stdout}");
-    let db = stdout.find("fake_database.db: Destruction complete").expect("db destroyed");
-    let vpc = stdout.find("module.network.fake_network.vpc: Destroying").expect("vpc destroyed");
-    assert!(db < vpc, "the database must go before the network it uses:\n{stdout}");
+    assert!(
+        stdout.contains("Destroy complete! Resources: 0 added, 0 changed, 4 destroyed."),
+        "{stdout}"
+    );
+    let db = stdout
+        .find("fake_database.db: Destruction complete")
+        .expect("db destroyed");
+    let vpc = stdout
+        .find("module.network.fake_network.vpc: Destroying")
+        .expect("vpc destroyed");
+    assert!(
+        db < vpc,
+        "the database must go before the network it uses:\n{stdout}"
+    );
     let (_, list, _) = p.run(&["state", "list", "-e", "dev"]);
     assert_eq!(list, "");
 }
@@ -171,7 +244,10 @@ fn prevent_destroy_refuses_a_plan_that_would_destroy() {
         "      subnet_ids: ${network.subnet_ids}\n    lifecycle: { prevent_destroy: true }\n",
     );
     p.write("environments/dev.yaml", &env);
-    assert_eq!(run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    assert_eq!(
+        run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0,
+        0
+    );
     let (code, _, stderr) = run_with_secret(&p, &["destroy", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("prevent_destroy"), "{stderr}");
@@ -188,7 +264,9 @@ fn a_failed_branch_leaves_the_others_applied_and_recorded() {
         ("modules/network/module.yaml", NETWORK_MODULE),
     ]);
     let extra = "  bucket:\n    type: fake_bucket\n    properties: { bucket: logs }\n";
-    let env = p.read("environments/dev.yaml").replace("outputs:\n", &format!("{extra}outputs:\n"));
+    let env = p
+        .read("environments/dev.yaml")
+        .replace("outputs:\n", &format!("{extra}outputs:\n"));
     p.write("environments/dev.yaml", &env);
     let (code, stdout, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 1, "{stdout}\n{stderr}");
@@ -216,8 +294,14 @@ fn a_second_run_reports_who_holds_the_lock() {
     // Wait until the first run holds the lock (its lock file names it).
     let lock = p.file(".cairn/state/dev.lock");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::read_to_string(&lock).map(|s| s.is_empty()).unwrap_or(true) {
-        assert!(std::time::Instant::now() < deadline, "the first apply never took the lock");
+    while std::fs::read_to_string(&lock)
+        .map(|s| s.is_empty())
+        .unwrap_or(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first apply never took the lock"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let (code, _, stderr) = run_with_secret(&p, &["plan", "-e", "dev"]);
@@ -232,7 +316,18 @@ fn a_second_run_reports_who_holds_the_lock() {
 #[test]
 fn json_and_markdown_are_written_for_ci() {
     let p = project();
-    let (code, _, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--json", "plan.json", "--markdown", "plan.md"]);
+    let (code, _, stderr) = run_with_secret(
+        &p,
+        &[
+            "plan",
+            "-e",
+            "dev",
+            "--json",
+            "plan.json",
+            "--markdown",
+            "plan.md",
+        ],
+    );
     assert_eq!(code, 0, "{stderr}");
     let json: serde_json::Value = serde_json::from_str(&p.read("plan.json")).unwrap();
     assert_eq!(json["format_version"], "1.2");
@@ -242,8 +337,14 @@ fn json_and_markdown_are_written_for_ci() {
         .iter()
         .map(|c| c["address"].as_str().unwrap())
         .collect();
-    assert!(addresses.contains(&"module.network.fake_network.vpc"), "{addresses:?}");
-    assert!(p.read("plan.md").contains("Plan: 4 to add, 0 to change, 0 to destroy."));
+    assert!(
+        addresses.contains(&"module.network.fake_network.vpc"),
+        "{addresses:?}"
+    );
+    assert!(
+        p.read("plan.md")
+            .contains("Plan: 4 to add, 0 to change, 0 to destroy.")
+    );
 }
 
 #[test]
@@ -266,7 +367,10 @@ fn schema_lists_types_and_describes_one() {
     assert!(list.contains("fake_network"), "{list}");
     let (code, one, _) = p.run(&["schema", "fake_database"]);
     assert_eq!(code, 0);
-    let password = one.lines().find(|l| l.starts_with("password")).expect("password row");
+    let password = one
+        .lines()
+        .find(|l| l.starts_with("password"))
+        .expect("password row");
     assert!(password.contains("yes"), "sensitive is shown: {password}");
     let (code, _, stderr) = p.run(&["schema", "fake_netwrk"]);
     assert_eq!(code, 1);

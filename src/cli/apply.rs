@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::output::confirm;
-use super::project::{lock_error, show_value, Context, PlanFlags};
 use super::Outcome;
+use super::output::confirm;
+use super::project::{Context, PlanFlags, lock_error, show_value};
 use crate::addr::ResourceAddr;
 use crate::engine::{self, ApplyHooks, ApplyOptions, Cancel, Op, RetryPolicy};
 use crate::plan::diff::PlanOptions;
@@ -56,15 +56,29 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         replace: args.flags.replace.clone(),
     };
     let (_, planned) = ctx.plan(env, &args.flags, &options, "apply").await?;
-    print!("{}", human::render(&planned.plan, &human::HumanOptions { color: ctx.color }));
+    print!(
+        "{}",
+        human::render(&planned.plan, &human::HumanOptions { color: ctx.color })
+    );
     if !planned.plan.can_apply() {
         return Ok(Outcome::Success);
     }
-    if !args.auto_approve && !confirm("Do you want to perform these actions?\n  cairn will perform the actions described above.")? {
+    if !args.auto_approve
+        && !confirm(
+            "Do you want to perform these actions?\n  cairn will perform the actions described above.",
+        )?
+    {
         println!("\nApply cancelled.");
         return Ok(Outcome::Success);
     }
-    execute(&planned.plan, planned.state, planned.store.as_ref(), &planned.providers, args.flags.parallelism).await
+    execute(
+        &planned.plan,
+        planned.state,
+        planned.store.as_ref(),
+        &planned.providers,
+        args.flags.parallelism,
+    )
+    .await
 }
 
 pub async fn destroy(ctx: &Context, args: DestroyArgs) -> anyhow::Result<Outcome> {
@@ -72,8 +86,13 @@ pub async fn destroy(ctx: &Context, args: DestroyArgs) -> anyhow::Result<Outcome
         mode: PlanMode::Destroy,
         replace: Vec::new(),
     };
-    let (_, planned) = ctx.plan(&args.env, &args.flags, &options, "destroy").await?;
-    print!("{}", human::render(&planned.plan, &human::HumanOptions { color: ctx.color }));
+    let (_, planned) = ctx
+        .plan(&args.env, &args.flags, &options, "destroy")
+        .await?;
+    print!(
+        "{}",
+        human::render(&planned.plan, &human::HumanOptions { color: ctx.color })
+    );
     if !planned.plan.can_apply() {
         return Ok(Outcome::Success);
     }
@@ -85,11 +104,22 @@ pub async fn destroy(ctx: &Context, args: DestroyArgs) -> anyhow::Result<Outcome
         println!("\nDestroy cancelled.");
         return Ok(Outcome::Success);
     }
-    execute(&planned.plan, planned.state, planned.store.as_ref(), &planned.providers, args.flags.parallelism).await
+    execute(
+        &planned.plan,
+        planned.state,
+        planned.store.as_ref(),
+        &planned.providers,
+        args.flags.parallelism,
+    )
+    .await
 }
 
 /// Applies a saved plan: its own graph and values, against the state it was made for.
-async fn apply_saved(ctx: &Context, file: &std::path::Path, flags: &PlanFlags) -> anyhow::Result<Outcome> {
+async fn apply_saved(
+    ctx: &Context,
+    file: &std::path::Path,
+    flags: &PlanFlags,
+) -> anyhow::Result<Outcome> {
     let plan = crate::plan::file::load(&ctx.dir.join(file))?;
     let store = ctx.store(&plan.environment, &Backend::Local { path: None });
     let _lock = store
@@ -120,11 +150,15 @@ async fn execute(
         let cancel = cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nInterrupt received: starting no new operations, waiting for those in flight to finish and be recorded. Press Ctrl-C again to exit at once.");
+                eprintln!(
+                    "\nInterrupt received: starting no new operations, waiting for those in flight to finish and be recorded. Press Ctrl-C again to exit at once."
+                );
                 cancel.cancel();
             }
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nSecond interrupt: exiting now. State records every operation that completed; operations in flight are recorded as pending and resolved by the next run.");
+                eprintln!(
+                    "\nSecond interrupt: exiting now. State records every operation that completed; operations in flight are recorded as pending and resolved by the next run."
+                );
                 std::process::exit(130);
             }
         })
@@ -156,7 +190,12 @@ async fn execute(
         }
     }
     for failure in &outcome.failed {
-        eprintln!("\nError: {} {}: {}", verb_ing(failure.op).to_lowercase(), failure.addr, failure.error);
+        eprintln!(
+            "\nError: {} {}: {}",
+            verb_ing(failure.op).to_lowercase(),
+            failure.addr,
+            failure.error
+        );
     }
     if !outcome.skipped.is_empty() {
         eprintln!();
@@ -166,7 +205,10 @@ async fn execute(
     }
     let counts = format!("{added} added, {changed} changed, {destroyed} destroyed");
     if outcome.cancelled {
-        eprintln!("\nApply interrupted. Resources: {counts}. {} operations were not started; run apply again to finish.", outcome.skipped.len());
+        eprintln!(
+            "\nApply interrupted. Resources: {counts}. {} operations were not started; run apply again to finish.",
+            outcome.skipped.len()
+        );
         return Err(anyhow::anyhow!("apply was interrupted"));
     }
     if !outcome.failed.is_empty() {
@@ -177,11 +219,21 @@ async fn execute(
             outcome.skipped.len()
         );
     }
-    let verb = if plan.mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
+    let verb = if plan.mode == PlanMode::Destroy {
+        "Destroy"
+    } else {
+        "Apply"
+    };
     println!("\n{verb} complete! Resources: {counts}.");
     if !outcome.state.outputs.is_empty() {
         println!("\nOutputs:\n");
-        let width = outcome.state.outputs.keys().map(String::len).max().unwrap_or(0);
+        let width = outcome
+            .state
+            .outputs
+            .keys()
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
         for (name, value) in &outcome.state.outputs {
             println!("{name:width$} = {}", show_value(value));
         }
@@ -204,15 +256,30 @@ impl ApplyHooks for ConsoleHooks {
     }
 
     fn on_done(&self, addr: &ResourceAddr, op: Op, elapsed: Duration) {
-        println!("{addr}: {} complete after {}", noun(op), format_elapsed(elapsed));
+        println!(
+            "{addr}: {} complete after {}",
+            noun(op),
+            format_elapsed(elapsed)
+        );
     }
 
     fn on_error(&self, addr: &ResourceAddr, op: Op, error: &ProviderError) {
         println!("{addr}: {} failed: {error}", noun(op));
     }
 
-    fn on_retry(&self, addr: &ResourceAddr, op: Op, attempt: u32, delay: Duration, error: &ProviderError) {
-        tracing::info!("{addr}: {} throttled ({error}); retry {attempt} in {}", noun(op), format_elapsed(delay));
+    fn on_retry(
+        &self,
+        addr: &ResourceAddr,
+        op: Op,
+        attempt: u32,
+        delay: Duration,
+        error: &ProviderError,
+    ) {
+        tracing::info!(
+            "{addr}: {} throttled ({error}); retry {attempt} in {}",
+            noun(op),
+            format_elapsed(delay)
+        );
     }
 }
 

@@ -5,8 +5,8 @@ use std::process::Command;
 
 use anyhow::Context as _;
 
-use super::project::Context;
 use super::Outcome;
+use super::project::Context;
 use crate::bench::{self, PlanFigures};
 
 #[derive(Debug, clap::Args)]
@@ -25,14 +25,19 @@ pub struct Args {
 pub async fn run(_ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     if let Some(n) = args.child_plan {
         let dir = tempdir()?;
-        let figures = bench::measure_plan(&dir, n).await.map_err(|e| anyhow::anyhow!(e));
+        let figures = bench::measure_plan(&dir, n)
+            .await
+            .map_err(|e| anyhow::anyhow!(e));
         let _ = std::fs::remove_dir_all(&dir);
         println!("{}", serde_json::to_string(&figures?)?);
         return Ok(Outcome::Success);
     }
     let exe = std::env::current_exe().context("locating the cairn executable")?;
     println!("Plan from local state, no refresh, no changes (each size in its own process):\n");
-    println!("{:>10}  {:>9}  {:>9}  {:>12}  {:>10}  {:>7}", "resources", "load", "plan", "per resource", "peak RSS", "changes");
+    println!(
+        "{:>10}  {:>9}  {:>9}  {:>12}  {:>10}  {:>7}",
+        "resources", "load", "plan", "per resource", "peak RSS", "changes"
+    );
     let mut results: Vec<PlanFigures> = Vec::new();
     for &n in &args.sizes {
         let out = Command::new(&exe)
@@ -40,9 +45,13 @@ pub async fn run(_ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             .output()
             .context("running the plan benchmark")?;
         if !out.status.success() {
-            anyhow::bail!("plan benchmark of {n} resources failed: {}", String::from_utf8_lossy(&out.stderr));
+            anyhow::bail!(
+                "plan benchmark of {n} resources failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        let f: PlanFigures = serde_json::from_slice(&out.stdout).context("reading the benchmark's figures")?;
+        let f: PlanFigures =
+            serde_json::from_slice(&out.stdout).context("reading the benchmark's figures")?;
         println!(
             "{:>10}  {:>8.3}s  {:>8.3}s  {:>10.1}µs  {:>7.1} MB  {:>7}",
             f.resources,
@@ -71,7 +80,10 @@ pub async fn run(_ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         "\nApply scheduling: {} fake resources in {layers} layers, latencies 5–60 ms, local state written after every operation:\n",
         workload.plan.changes.len()
     );
-    println!("{:>12}  {:>9}  {:>13}  {:>16}  {:>12}", "parallelism", "wall", "critical path", "wall / critical", "state writes");
+    println!(
+        "{:>12}  {:>9}  {:>13}  {:>16}  {:>12}",
+        "parallelism", "wall", "critical path", "wall / critical", "state writes"
+    );
     let dir = tempdir()?.join("apply");
     for parallelism in [Some(10), None] {
         let f = bench::measure_apply(&dir, &workload, parallelism)

@@ -11,6 +11,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    clap_complete::generate(args.shell, &mut Cli::command(), "cairn", &mut std::io::stdout());
+    clap_complete::generate(
+        args.shell,
+        &mut Cli::command(),
+        "cairn",
+        &mut std::io::stdout(),
+    );
     Ok(Outcome::Success)
 }

@@ -1,10 +1,10 @@
 //! `cairn graph -e ENV`: the resource dependency graph as DOT (default) or Mermaid.
 
-use super::project::{diagnostics_error, Context};
 use super::Outcome;
-use crate::plan::diff::{make_plan, PlanInputs, PlanOptions};
-use crate::plan::render::graph;
+use super::project::{Context, diagnostics_error};
 use crate::plan::PlanMode;
+use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
+use crate::plan::render::graph;
 use crate::state::State;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -64,7 +64,10 @@ pub fn confirm(question: &str) -> anyhow::Result<bool> {
         );
     }
     let mut stdout = std::io::stdout();
-    write!(stdout, "\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")?;
+    write!(
+        stdout,
+        "\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    )?;
     stdout.flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;

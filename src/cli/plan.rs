@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::project::{Context, PlanFlags};
 use super::Outcome;
+use super::project::{Context, PlanFlags};
 use crate::plan::diff::PlanOptions;
 use crate::plan::render::{human, json, markdown};
 use crate::plan::{Plan, PlanMode};
@@ -37,13 +37,25 @@ pub struct Args {
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let options = PlanOptions {
-        mode: if args.destroy { PlanMode::Destroy } else { PlanMode::Normal },
+        mode: if args.destroy {
+            PlanMode::Destroy
+        } else {
+            PlanMode::Normal
+        },
         replace: args.flags.replace.clone(),
     };
     let (_, planned) = ctx.plan(&args.env, &args.flags, &options, "plan").await?;
     let plan = &planned.plan;
-    print!("{}", human::render(plan, &human::HumanOptions { color: ctx.color }));
-    write_outputs(plan, args.out.as_deref(), args.json.as_deref(), args.markdown.as_deref())?;
+    print!(
+        "{}",
+        human::render(plan, &human::HumanOptions { color: ctx.color })
+    );
+    write_outputs(
+        plan,
+        args.out.as_deref(),
+        args.json.as_deref(),
+        args.markdown.as_deref(),
+    )?;
     Ok(if args.detailed_exitcode && plan.can_apply() {
         Outcome::Changes
     } else {
@@ -60,7 +72,11 @@ pub fn write_outputs(
 ) -> anyhow::Result<()> {
     if let Some(path) = out {
         crate::plan::file::save(plan, path)?;
-        println!("\nSaved the plan to {}. To apply exactly this plan, run:\n    cairn apply {}", path.display(), path.display());
+        println!(
+            "\nSaved the plan to {}. To apply exactly this plan, run:\n    cairn apply {}",
+            path.display(),
+            path.display()
+        );
     }
     if let Some(path) = json_path {
         std::fs::write(path, json::render_string(plan))

@@ -8,18 +8,18 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::output::{use_color, Reported};
+use super::output::{Reported, use_color};
 use crate::addr::ResourceAddr;
 use crate::engine;
 use crate::graph::ConfigGraph;
-use crate::plan::diff::{make_plan, PlanInputs, PlanOptions};
 use crate::plan::Plan;
+use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
 use crate::providers::{Catalog, ProviderSet};
 use crate::spec::diagnostic::{Diagnostic, Sources};
 use crate::spec::load::load_environment;
 use crate::spec::model::{Backend, Environment};
 use crate::state::local::LocalStore;
-use crate::state::{default_state_path, LockInfo, State, StateLock, StateStore};
+use crate::state::{LockInfo, State, StateLock, StateStore, default_state_path};
 use crate::value::Value;
 
 pub struct Context {
@@ -77,7 +77,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" | "" => n,
         "m" => n * 60.0,
         "h" => n * 3600.0,
-        _ => return Err(format!("unknown unit `{unit}` in `{text}`; use ms, s, m or h")),
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}`; use ms, s, m or h"
+            ));
+        }
     };
     Ok(Duration::from_secs_f64(secs))
 }
@@ -102,15 +106,18 @@ impl Context {
     pub fn load(&self, env: &str) -> anyhow::Result<Loaded> {
         let loaded = load_environment(&self.dir, env, &self.catalog.schemas);
         let sources = loaded.sources;
-        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
-            loaded.diagnostics.into_iter().partition(Diagnostic::is_error);
+        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = loaded
+            .diagnostics
+            .into_iter()
+            .partition(Diagnostic::is_error);
         for w in &warnings {
             eprint!("{}", sources.render(w));
         }
         let Some(environment) = loaded.env.filter(|_| errors.is_empty()) else {
             return Err(diagnostics_error(&sources, &errors).into());
         };
-        let graph = ConfigGraph::build(&environment).map_err(|d| diagnostics_error(&sources, &d))?;
+        let graph =
+            ConfigGraph::build(&environment).map_err(|d| diagnostics_error(&sources, &d))?;
         Ok(Loaded {
             env: environment,
             graph,
@@ -132,7 +139,13 @@ impl Context {
     }
 
     /// Lock, read state, refresh, diff: the first half of `plan`, `apply` and `destroy`.
-    pub async fn plan(&self, env: &str, flags: &PlanFlags, options: &PlanOptions, operation: &str) -> anyhow::Result<(Loaded, Planned)> {
+    pub async fn plan(
+        &self,
+        env: &str,
+        flags: &PlanFlags,
+        options: &PlanOptions,
+        operation: &str,
+    ) -> anyhow::Result<(Loaded, Planned)> {
         let loaded = self.load(env)?;
         let store = self.store(env, &loaded.env.backend);
         let lock = store

@@ -1,7 +1,7 @@
 //! `cairn schema [TYPE]`: the resource types cairn knows, or one type's attributes.
 
-use super::project::Context;
 use super::Outcome;
+use super::project::Context;
 use crate::schema::Presence;
 use crate::spec::diagnostic::did_you_mean;
 
@@ -15,13 +15,19 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let registry = &ctx.catalog.schemas;
     let Some(name) = args.resource_type else {
         let width = registry.type_names().map(str::len).max().unwrap_or(4);
-        println!("{:width$}  {:8}  {:11}  DESCRIPTION", "TYPE", "PROVIDER", "KIND");
+        println!(
+            "{:width$}  {:8}  {:11}  DESCRIPTION",
+            "TYPE", "PROVIDER", "KIND"
+        );
         for s in registry.iter() {
             let kind = match s.kind {
                 crate::schema::SchemaKind::Resource => "resource",
                 crate::schema::SchemaKind::DataSource => "data source",
             };
-            println!("{:width$}  {:8}  {:11}  {}", s.type_name, s.provider, kind, s.description);
+            println!(
+                "{:width$}  {:8}  {:11}  {}",
+                s.type_name, s.provider, kind, s.description
+            );
         }
         return Ok(Outcome::Success);
     };
@@ -32,9 +38,21 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         };
         anyhow::bail!("unknown resource type `{name}`: {hint}");
     };
-    println!("{} ({} provider): {}\n", schema.type_name, schema.provider, schema.description);
-    let width = schema.attributes.iter().map(|a| a.name.len()).max().unwrap_or(4).max(9);
-    println!("{:width$}  {:14}  {:17}  {:7}  {:9}  DEFAULT", "ATTRIBUTE", "TYPE", "PRESENCE", "REPLACE", "SENSITIVE");
+    println!(
+        "{} ({} provider): {}\n",
+        schema.type_name, schema.provider, schema.description
+    );
+    let width = schema
+        .attributes
+        .iter()
+        .map(|a| a.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(9);
+    println!(
+        "{:width$}  {:14}  {:17}  {:7}  {:9}  DEFAULT",
+        "ATTRIBUTE", "TYPE", "PRESENCE", "REPLACE", "SENSITIVE"
+    );
     for a in &schema.attributes {
         let presence = match a.presence {
             Presence::Required => "required",
@@ -42,7 +60,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             Presence::OptionalComputed => "optional+computed",
             Presence::Computed => "computed",
         };
-        let default = a.default.as_ref().map(|d| d.to_string()).unwrap_or_default();
+        let default = a
+            .default
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         println!(
             "{:width$}  {:14}  {:17}  {:7}  {:9}  {default}",
             a.name,

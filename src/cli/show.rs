@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::project::Context;
 use super::Outcome;
+use super::project::Context;
 use crate::plan::render::{human, json, markdown};
 
 #[derive(Debug, clap::Args)]
@@ -25,7 +25,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     } else if args.markdown {
         print!("{}", markdown::render(&plan));
     } else {
-        print!("{}", human::render(&plan, &human::HumanOptions { color: ctx.color }));
+        print!(
+            "{}",
+            human::render(&plan, &human::HumanOptions { color: ctx.color })
+        );
     }
     Ok(Outcome::Success)
 }

@@ -1,7 +1,7 @@
 //! `cairn state list|show`: what state records for an environment.
 
-use super::project::{show_value, Context};
 use super::Outcome;
+use super::project::{Context, show_value};
 use crate::addr::ResourceAddr;
 use crate::spec::model::Backend;
 
@@ -31,7 +31,10 @@ pub async fn run(ctx: &Context, cmd: Command) -> anyhow::Result<Outcome> {
         .unwrap_or(Backend::Local { path: None });
     let store = ctx.store(&env, &backend);
     let Some(state) = store.load().await? else {
-        anyhow::bail!("environment `{env}` has no state yet ({}): nothing has been applied", store.describe());
+        anyhow::bail!(
+            "environment `{env}` has no state yet ({}): nothing has been applied",
+            store.describe()
+        );
     };
     match cmd {
         Command::List { .. } => {
@@ -41,12 +44,17 @@ pub async fn run(ctx: &Context, cmd: Command) -> anyhow::Result<Outcome> {
         }
         Command::Show { address, .. } => {
             let Some(rs) = state.resources.get(&address) else {
-                anyhow::bail!("{address} is not in the state of `{env}`; `cairn state list -e {env}` lists what is");
+                anyhow::bail!(
+                    "{address} is not in the state of `{env}`; `cairn state list -e {env}` lists what is"
+                );
             };
             println!("# {address}");
             println!("type     = {}", rs.resource_type);
             println!("provider = {}", rs.provider);
-            println!("id       = {}", rs.id.as_deref().unwrap_or("(pending create)"));
+            println!(
+                "id       = {}",
+                rs.id.as_deref().unwrap_or("(pending create)")
+            );
             if let Some(attrs) = rs.attributes.as_map() {
                 let width = attrs.keys().map(String::len).max().unwrap_or(0);
                 println!();

@@ -1,9 +1,9 @@
 //! `cairn validate -e ENV`: load, type-check, graph and evaluate, without touching the cloud.
 
-use super::project::{diagnostics_error, Context};
 use super::Outcome;
-use crate::plan::diff::{make_plan, PlanInputs, PlanOptions};
+use super::project::{Context, diagnostics_error};
 use crate::plan::PlanMode;
+use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
 use crate::state::State;
 
 #[derive(Debug, clap::Args)]

@@ -273,7 +273,8 @@ async fn two_hundred_resources_finish_close_to_the_critical_path() {
         .map(|(k, v)| (k.clone(), (*v).into()))
         .collect();
     let cloud = Cloud::new(serde_json::json!({ "latency_ms": latency }));
-    let critical_path = |durations: &BTreeMap<ResourceAddr, f64>| crate::bench::critical_path(&plan, durations);
+    let critical_path =
+        |durations: &BTreeMap<ResourceAddr, f64>| crate::bench::critical_path(&plan, durations);
     let configured_path = critical_path(
         &workload
             .latency_ms

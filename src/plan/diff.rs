@@ -11,19 +11,19 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use async_trait::async_trait;
 
 use super::{
-    Action, ActionReason, AttrChange, OutputChange, Plan, PlanMode, ResourceChange, StateRef,
-    PLAN_FORMAT_VERSION,
+    Action, ActionReason, AttrChange, OutputChange, PLAN_FORMAT_VERSION, Plan, PlanMode,
+    ResourceChange, StateRef,
 };
 use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
 use crate::graph::ConfigGraph;
 use crate::providers::{DataRequest, ProviderSet};
 use crate::schema::{Presence, Schema, SchemaRegistry};
 use crate::spec::diagnostic::Diagnostic;
-use crate::spec::evaluate::{evaluate, InstanceConfig, InstancePlanner};
+use crate::spec::evaluate::{InstanceConfig, InstancePlanner, evaluate};
 use crate::spec::expr::{Expr, ExprKind, PathStep};
 use crate::spec::model::Environment;
 use crate::spec::span::Span;
-use crate::state::{seal, ResourceStatus, State};
+use crate::state::{ResourceStatus, State, seal};
 use crate::value::Value;
 
 /// What the plan is asked to do.
@@ -50,7 +50,10 @@ pub struct PlanInputs<'a> {
 }
 
 /// Builds the plan.
-pub async fn make_plan(inputs: PlanInputs<'_>, options: &PlanOptions) -> Result<Plan, Vec<Diagnostic>> {
+pub async fn make_plan(
+    inputs: PlanInputs<'_>,
+    options: &PlanOptions,
+) -> Result<Plan, Vec<Diagnostic>> {
     let mut differ = Differ {
         schemas: inputs.schemas,
         state: inputs.refreshed,
@@ -88,12 +91,18 @@ pub async fn make_plan(inputs: PlanInputs<'_>, options: &PlanOptions) -> Result<
             Some(ActionReason::DeleteBecauseNoResourceConfig)
         };
         if let Some(span) = differ.protected.get(addr) {
-            diags.push(prevent_destroy_error(addr, span, "this plan destroys every resource of the environment"));
+            diags.push(prevent_destroy_error(
+                addr,
+                span,
+                "this plan destroys every resource of the environment",
+            ));
         }
         let before = differ.before(addr);
         let schema = inputs.schemas.get(&rs.resource_type);
         let attributes = match (&before, schema) {
-            (Some(before), Some(schema)) => attribute_changes(schema, Some(before), None, &BTreeSet::new()),
+            (Some(before), Some(schema)) => {
+                attribute_changes(schema, Some(before), None, &BTreeSet::new())
+            }
             _ => Vec::new(),
         };
         deletes.push(ResourceChange {
@@ -137,7 +146,8 @@ pub async fn make_plan(inputs: PlanInputs<'_>, options: &PlanOptions) -> Result<
             .into_iter()
             .map(|o| OutputChange {
                 before: inputs.refreshed.outputs.get(&o.name).cloned(),
-                sensitive: o.sensitive || o.value.as_literal().is_some_and(Value::contains_sensitive),
+                sensitive: o.sensitive
+                    || o.value.as_literal().is_some_and(Value::contains_sensitive),
                 name: o.name,
                 after: Some(o.value),
             })
@@ -203,7 +213,11 @@ impl Differ<'_> {
         }
     }
 
-    async fn plan_data(&mut self, inst: InstanceConfig, schema: &Schema) -> Result<Expr, Diagnostic> {
+    async fn plan_data(
+        &mut self,
+        inst: InstanceConfig,
+        schema: &Schema,
+    ) -> Result<Expr, Diagnostic> {
         let known: Option<BTreeMap<String, Value>> = inst
             .config
             .iter()
@@ -220,7 +234,9 @@ impl Differ<'_> {
                     config: Value::Map(config.clone()),
                 })
                 .await
-                .map_err(|e| Diagnostic::error_at(format!("reading {}: {e}", inst.addr), &inst.span))?;
+                .map_err(|e| {
+                    Diagnostic::error_at(format!("reading {}: {e}", inst.addr), &inst.span)
+                })?;
             return Ok(Expr::literal(response.attributes, inst.span.clone()));
         }
         // Read during apply: everything it returns is unknown until then.
@@ -231,7 +247,11 @@ impl Differ<'_> {
             .map(|a| AttrChange {
                 name: a.name.to_string(),
                 before: None,
-                after: Some(inst.config.get(a.name).map_or(Value::Unknown, display_value)),
+                after: Some(
+                    inst.config
+                        .get(a.name)
+                        .map_or(Value::Unknown, display_value),
+                ),
                 forces_replacement: false,
                 sensitive: a.sensitive,
             })
@@ -261,7 +281,10 @@ impl Differ<'_> {
 impl InstancePlanner for Differ<'_> {
     async fn plan_instance(&mut self, inst: InstanceConfig) -> Result<Expr, Diagnostic> {
         let Some(schema) = self.schemas.get(&inst.resource_type) else {
-            return Err(Diagnostic::error_at(format!("unknown resource type `{}`", inst.resource_type), &inst.span));
+            return Err(Diagnostic::error_at(
+                format!("unknown resource type `{}`", inst.resource_type),
+                &inst.span,
+            ));
         };
         if schema.kind == crate::schema::SchemaKind::DataSource {
             return self.plan_data(inst, schema).await;
@@ -271,12 +294,24 @@ impl InstancePlanner for Differ<'_> {
             self.protected.insert(inst.addr.clone(), span.clone());
         }
         let before = self.before(&inst.addr);
-        let ignore_all = inst.lifecycle.ignore_changes.iter().any(|n| n.text == "all");
-        let ignored: BTreeSet<&str> = inst.lifecycle.ignore_changes.iter().map(|n| n.text.as_str()).collect();
+        let ignore_all = inst
+            .lifecycle
+            .ignore_changes
+            .iter()
+            .any(|n| n.text == "all");
+        let ignored: BTreeSet<&str> = inst
+            .lifecycle
+            .ignore_changes
+            .iter()
+            .map(|n| n.text.as_str())
+            .collect();
         for name in &inst.lifecycle.ignore_changes {
             if name.text != "all" && schema.attribute(&name.text).is_none() {
                 return Err(Diagnostic::error_at(
-                    format!("`ignore_changes` names `{}`, which `{}` does not have", name.text, schema.type_name),
+                    format!(
+                        "`ignore_changes` names `{}`, which `{}` does not have",
+                        name.text, schema.type_name
+                    ),
                     &name.span,
                 ));
             }
@@ -285,10 +320,16 @@ impl InstancePlanner for Differ<'_> {
         // The desired value of every settable attribute.
         let mut desired: BTreeMap<String, Expr> = BTreeMap::new();
         for attr in schema.attributes.iter().filter(|a| a.is_settable()) {
-            let prior = before.as_ref().and_then(|b| b.get(attr.name)).filter(|v| !is_empty(v));
+            let prior = before
+                .as_ref()
+                .and_then(|b| b.get(attr.name))
+                .filter(|v| !is_empty(v));
             if (ignore_all || ignored.contains(attr.name)) && before.is_some() {
                 if let Some(prior) = prior {
-                    desired.insert(attr.name.to_string(), Expr::literal(prior.clone(), inst.span.clone()));
+                    desired.insert(
+                        attr.name.to_string(),
+                        Expr::literal(prior.clone(), inst.span.clone()),
+                    );
                 }
                 continue;
             }
@@ -298,10 +339,16 @@ impl InstancePlanner for Differ<'_> {
                 }
                 _ => {
                     if let Some(default) = &attr.default {
-                        desired.insert(attr.name.to_string(), Expr::literal(default.clone(), inst.span.clone()));
+                        desired.insert(
+                            attr.name.to_string(),
+                            Expr::literal(default.clone(), inst.span.clone()),
+                        );
                     } else if attr.presence == Presence::OptionalComputed {
                         if let Some(prior) = prior {
-                            desired.insert(attr.name.to_string(), Expr::literal(prior.clone(), inst.span.clone()));
+                            desired.insert(
+                                attr.name.to_string(),
+                                Expr::literal(prior.clone(), inst.span.clone()),
+                            );
                         }
                     }
                 }
@@ -355,7 +402,14 @@ impl InstancePlanner for Differ<'_> {
                 let why = if replace_paths.is_empty() {
                     "it was asked to be replaced".to_string()
                 } else {
-                    format!("changing {} forces replacement", replace_paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "changing {} forces replacement",
+                        replace_paths
+                            .iter()
+                            .map(|p| format!("`{p}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 };
                 return Err(prevent_destroy_error(&inst.addr, span, &why));
             }
@@ -366,7 +420,9 @@ impl InstancePlanner for Differ<'_> {
         for attr in &schema.attributes {
             let value = match desired.get(attr.name) {
                 Some(expr) => expr.as_literal().cloned(),
-                None if attr.is_settable() && attr.presence != Presence::OptionalComputed => Some(Value::Null),
+                None if attr.is_settable() && attr.presence != Presence::OptionalComputed => {
+                    Some(Value::Null)
+                }
                 None => {
                     let keeps_prior = matches!(action, Action::Update | Action::NoOp);
                     if keeps_prior {
@@ -381,7 +437,12 @@ impl InstancePlanner for Differ<'_> {
             }
         }
         if schema.attribute("id").is_none() && matches!(action, Action::Update | Action::NoOp) {
-            if let Some(id) = self.state.resources.get(&inst.addr).and_then(|r| r.id.clone()) {
+            if let Some(id) = self
+                .state
+                .resources
+                .get(&inst.addr)
+                .and_then(|r| r.id.clone())
+            {
                 known.insert("id".into(), Value::String(id));
             }
         }
@@ -398,10 +459,18 @@ impl InstancePlanner for Differ<'_> {
                 Some((a.name.to_string(), v))
             })
             .collect();
-        let forces: BTreeSet<String> = if action.is_replace() { replace_paths.iter().cloned().collect() } else { BTreeSet::new() };
+        let forces: BTreeSet<String> = if action.is_replace() {
+            replace_paths.iter().cloned().collect()
+        } else {
+            BTreeSet::new()
+        };
         let attributes = attribute_changes(schema, before.as_ref(), Some(&after_values), &forces);
 
-        let id = self.state.resources.get(&inst.addr).and_then(|r| r.id.clone());
+        let id = self
+            .state
+            .resources
+            .get(&inst.addr)
+            .and_then(|r| r.id.clone());
         self.changes.push(ResourceChange {
             address: inst.addr,
             mode: ResourceMode::Managed,
@@ -450,9 +519,23 @@ fn attribute_changes(
         .filter_map(|name| {
             let attr = schema.attribute(name);
             let sensitive = attr.is_some_and(|a| a.sensitive);
-            let mark = |v: Value| if sensitive && !v.is_sensitive() && v != Value::Unknown { Value::Sensitive(Box::new(v)) } else { v };
-            let b = before.and_then(|b| b.get(name)).filter(|v| !is_empty(v)).cloned().map(mark);
-            let a = after.and_then(|a| a.get(name)).filter(|v| !is_empty(v)).cloned().map(mark);
+            let mark = |v: Value| {
+                if sensitive && !v.is_sensitive() && v != Value::Unknown {
+                    Value::Sensitive(Box::new(v))
+                } else {
+                    v
+                }
+            };
+            let b = before
+                .and_then(|b| b.get(name))
+                .filter(|v| !is_empty(v))
+                .cloned()
+                .map(mark);
+            let a = after
+                .and_then(|a| a.get(name))
+                .filter(|v| !is_empty(v))
+                .cloned()
+                .map(mark);
             if b.is_none() && a.is_none() {
                 return None;
             }
@@ -494,10 +577,15 @@ fn same(a: &Value, b: &Value) -> bool {
         (Value::Map(x), Value::Map(y)) => {
             let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
             keys.into_iter().all(|k| {
-                same(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null))
+                same(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                )
             })
         }
-        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
         _ => a == b,
     }
 }
@@ -506,7 +594,11 @@ fn strip_sensitive(v: &Value) -> Value {
     match v {
         Value::Sensitive(inner) => strip_sensitive(inner),
         Value::List(l) => Value::List(l.iter().map(strip_sensitive).collect()),
-        Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), strip_sensitive(v))).collect()),
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), strip_sensitive(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -515,7 +607,12 @@ fn strip_sensitive(v: &Value) -> Value {
 fn display_value(expr: &Expr) -> Value {
     match &expr.kind {
         ExprKind::Literal(v) => v.clone(),
-        ExprKind::Map(entries) => Value::Map(entries.iter().map(|(k, v)| (k.clone(), display_value(v))).collect()),
+        ExprKind::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), display_value(v)))
+                .collect(),
+        ),
         ExprKind::List(items) => Value::List(items.iter().map(display_value).collect()),
         _ => Value::Unknown,
     }
@@ -525,16 +622,29 @@ fn display_value(expr: &Expr) -> Value {
 fn config_expr(config: &BTreeMap<String, Expr>, span: &Span) -> Expr {
     if config.values().all(|e| e.as_literal().is_some()) {
         return Expr::literal(
-            Value::Map(config.iter().filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone()))).collect()),
+            Value::Map(
+                config
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+                    .collect(),
+            ),
             span.clone(),
         );
     }
-    Expr::new(ExprKind::Map(config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()), span.clone())
+    Expr::new(
+        ExprKind::Map(config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        span.clone(),
+    )
 }
 
 /// The object references to an instance see: `known` attributes as literals, every other
 /// attribute of the schema (and `id`) as a residual on the instance.
-fn planned_object(addr: &ResourceAddr, schema: &Schema, known: &BTreeMap<String, Value>, span: &Span) -> Expr {
+fn planned_object(
+    addr: &ResourceAddr,
+    schema: &Schema,
+    known: &BTreeMap<String, Value>,
+    span: &Span,
+) -> Expr {
     let mut names: Vec<&str> = schema.attributes.iter().map(|a| a.name).collect();
     if schema.attribute("id").is_none() {
         names.push("id");

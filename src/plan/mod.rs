@@ -228,7 +228,8 @@ pub struct Summary {
 impl Plan {
     /// Whether apply would do anything. The one place that decides it.
     pub fn can_apply(&self) -> bool {
-        self.changes.iter().any(|c| !c.is_noop()) || self.outputs.iter().any(OutputChange::is_changed)
+        self.changes.iter().any(|c| !c.is_noop())
+            || self.outputs.iter().any(OutputChange::is_changed)
     }
 
     pub fn has_resource_changes(&self) -> bool {

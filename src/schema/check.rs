@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::AttrType;
-use crate::value::{format_number, Value};
+use crate::value::{Value, format_number};
 
 /// A value of the wrong type, at `path` inside the checked value (empty for the value itself).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -19,7 +19,9 @@ impl TypeMismatch {
     /// What the user could write instead.
     pub fn help(&self) -> Option<String> {
         match (self.expected.as_str(), self.found.as_str()) {
-            ("number", "a string") => Some("write the number without quotes, e.g. `port: 5432`".into()),
+            ("number", "a string") => {
+                Some("write the number without quotes, e.g. `port: 5432`".into())
+            }
             ("bool", "a string") => Some("write `true` or `false` without quotes".into()),
             (e, "a list") if e.starts_with("map") || e.starts_with("object") => {
                 Some("write a mapping of `key: value` pairs, not a `- item` list".into())
@@ -86,7 +88,11 @@ fn coerce_at(value: &Value, ty: &AttrType, path: &str) -> Result<Value, TypeMism
                     path: join(path, k),
                     expected: format!(
                         "one of the fields {}",
-                        fields.keys().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                        fields
+                            .keys()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     found: format!("unknown field `{k}`"),
                 })?;
@@ -133,7 +139,10 @@ mod tests {
 
     #[test]
     fn numbers_become_strings_but_not_the_reverse() {
-        assert_eq!(coerce(&Value::Number(14.0), &AttrType::String), Ok(Value::string("14")));
+        assert_eq!(
+            coerce(&Value::Number(14.0), &AttrType::String),
+            Ok(Value::string("14"))
+        );
         let err = coerce(&Value::string("20"), &AttrType::Number).unwrap_err();
         assert_eq!(err.to_string(), "expected number, found a string");
         assert!(err.help().unwrap().contains("without quotes"));
@@ -147,7 +156,10 @@ mod tests {
         )]));
         let ty = AttrType::Map(Box::new(AttrType::List(Box::new(AttrType::Number))));
         let err = coerce(&value, &ty).unwrap_err();
-        assert_eq!(err.to_string(), "at `ports[1]`: expected number, found a string");
+        assert_eq!(
+            err.to_string(),
+            "at `ports[1]`: expected number, found a string"
+        );
     }
 
     #[test]
@@ -156,7 +168,10 @@ mod tests {
             parse_type("list(string)"),
             Some(AttrType::List(Box::new(AttrType::String)))
         );
-        assert_eq!(parse_type("map(any)"), Some(AttrType::Map(Box::new(AttrType::Any))));
+        assert_eq!(
+            parse_type("map(any)"),
+            Some(AttrType::Map(Box::new(AttrType::Any)))
+        );
         assert_eq!(parse_type("lst(string)"), None);
     }
 }

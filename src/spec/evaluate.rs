@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
 
-use super::diagnostic::{did_you_mean, Diagnostic};
-use super::expr::{eval, Expr, ExprKind, Scope};
+use super::diagnostic::{Diagnostic, did_you_mean};
+use super::expr::{Expr, ExprKind, Scope, eval};
 use super::model::{Environment, Lifecycle};
 use super::span::Span;
 use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
@@ -94,23 +94,25 @@ pub async fn evaluate(
     };
     let static_scope = StaticScope { env };
     let env_tags = match &env.tags {
-        Some(tags) => match eval(tags, &static_scope) {
-            Ok(e) => match e.as_literal() {
-                Some(Value::Map(_)) => Some(e),
-                Some(Value::Null) => None,
-                _ => {
-                    walk.diags.push(
+        Some(tags) => {
+            match eval(tags, &static_scope) {
+                Ok(e) => match e.as_literal() {
+                    Some(Value::Map(_)) => Some(e),
+                    Some(Value::Null) => None,
+                    _ => {
+                        walk.diags.push(
                         Diagnostic::error_at("`tags` must be a mapping of tag names to values known before apply", &tags.span)
                             .with_help("write e.g. `tags: { env: dev, system: datasets }`"),
                     );
+                        None
+                    }
+                },
+                Err(d) => {
+                    walk.diags.push(d);
                     None
                 }
-            },
-            Err(d) => {
-                walk.diags.push(d);
-                None
             }
-        },
+        }
         None => None,
     };
     let known_providers: BTreeSet<String> = providers.iter().map(ProviderConfig::key).collect();
@@ -118,7 +120,10 @@ pub async fn evaluate(
     for &item in &graph.order {
         // An item whose dependency failed cannot be evaluated meaningfully; its own error would
         // only repeat the first one.
-        let blocked = graph.resource_deps.get(&item).is_some_and(|deps| deps.iter().any(|d| walk.failed.contains(d)))
+        let blocked = graph
+            .resource_deps
+            .get(&item)
+            .is_some_and(|deps| deps.iter().any(|d| walk.failed.contains(d)))
             || walk.depends_on_failed(item);
         if blocked {
             walk.failed.insert(item);
@@ -129,8 +134,15 @@ pub async fn evaluate(
             Item::Local { inst, idx } => walk.local(inst, idx),
             Item::Output { inst, idx } => walk.output(inst, idx),
             Item::Resource { inst, idx } => {
-                walk.resource(inst, idx, schemas, env_tags.as_ref(), &known_providers, planner)
-                    .await
+                walk.resource(
+                    inst,
+                    idx,
+                    schemas,
+                    env_tags.as_ref(),
+                    &known_providers,
+                    planner,
+                )
+                .await
             }
         };
         if let Err(diags) = result {
@@ -198,7 +210,10 @@ pub fn provider_configs(env: &Environment) -> Result<Vec<ProviderConfig>, Vec<Di
                     environment: env.name.clone(),
                 }),
                 None => diags.push(Diagnostic::error_at(
-                    format!("the settings of provider `{}` must be known before any resource exists", block.key()),
+                    format!(
+                        "the settings of provider `{}` must be known before any resource exists",
+                        block.key()
+                    ),
                     &block.span,
                 )),
             },
@@ -221,9 +236,14 @@ impl Scope for StaticScope<'_> {
     fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {
         match name {
             "env" => Ok(environment_variables()),
-            "environment" => Ok(Expr::literal(Value::String(self.env.name.clone()), span.clone())),
+            "environment" => Ok(Expr::literal(
+                Value::String(self.env.name.clone()),
+                span.clone(),
+            )),
             other => Err(Diagnostic::error_at(
-                format!("`{other}` cannot be used here: provider settings and environment tags may only use `env.*` and `environment`"),
+                format!(
+                    "`{other}` cannot be used here: provider settings and environment tags may only use `env.*` and `environment`"
+                ),
                 span,
             )),
         }
@@ -248,7 +268,12 @@ struct Walk<'a> {
 type ItemResult = Result<(), Vec<Diagnostic>>;
 
 impl<'a> Walk<'a> {
-    fn scope(&self, inst: usize, each: Option<(String, Expr)>, count: Option<usize>) -> ModuleScope<'_> {
+    fn scope(
+        &self,
+        inst: usize,
+        each: Option<(String, Expr)>,
+        count: Option<usize>,
+    ) -> ModuleScope<'_> {
         ModuleScope {
             walk: self,
             inst,
@@ -260,7 +285,9 @@ impl<'a> Walk<'a> {
     fn depends_on_failed(&self, item: Item) -> bool {
         // Inputs, locals and outputs have no resource deps entry for other non-resource items;
         // check their direct references through the graph's dependents relation instead.
-        self.failed.iter().any(|f| self.graph.dependents(*f).any(|d| d == item))
+        self.failed
+            .iter()
+            .any(|f| self.graph.dependents(*f).any(|d| d == item))
     }
 
     fn input(&mut self, inst: usize, idx: usize) -> ItemResult {
@@ -287,7 +314,10 @@ impl<'a> Walk<'a> {
                         .map(|(_, c)| c.source.text.clone())
                         .unwrap_or_default();
                     let mut d = Diagnostic::error_at(
-                        format!("wrong type for input `{}` of module `{source}`: {m}", decl.name.text),
+                        format!(
+                            "wrong type for input `{}` of module `{source}`: {m}",
+                            decl.name.text
+                        ),
                         &expr.span,
                     );
                     if let Some(h) = m.help() {
@@ -319,7 +349,9 @@ impl<'a> Walk<'a> {
         let decl = &self.graph.instances[inst].module.outputs[idx];
         let value = eval(&decl.value, &self.scope(inst, None, None)).map_err(|d| vec![d])?;
         let value = match (decl.sensitive, value.as_literal()) {
-            (true, Some(v)) if !v.is_sensitive() => Expr::literal(Value::Sensitive(Box::new(v.clone())), value.span),
+            (true, Some(v)) if !v.is_sensitive() => {
+                Expr::literal(Value::Sensitive(Box::new(v.clone())), value.span)
+            }
             _ => value,
         };
         self.outputs[inst].insert(decl.name.text.clone(), value);
@@ -349,7 +381,11 @@ impl<'a> Walk<'a> {
                 .unwrap_or_else(|| schema.provider.to_string()),
         };
         if !known_providers.contains(&provider) {
-            let span = block.provider.as_ref().map(|p| &p.span).unwrap_or(&block.type_name.span);
+            let span = block
+                .provider
+                .as_ref()
+                .map(|p| &p.span)
+                .unwrap_or(&block.type_name.span);
             let configured: Vec<&str> = known_providers.iter().map(String::as_str).collect();
             let mut d = Diagnostic::error_at(
                 format!(
@@ -360,7 +396,10 @@ impl<'a> Walk<'a> {
             );
             d = match did_you_mean(&provider, configured.iter().copied()) {
                 Some(close) => d.with_help(format!("did you mean `{close}`?")),
-                None => d.with_help(format!("add `{provider}: {{}}` under `providers:` in environments/{}.yaml", self.env.name)),
+                None => d.with_help(format!(
+                    "add `{provider}: {{}}` under `providers:` in environments/{}.yaml",
+                    self.env.name
+                )),
             };
             return Err(vec![d]);
         }
@@ -371,22 +410,32 @@ impl<'a> Walk<'a> {
 
         // Expansion: `count` → indexed instances, `for_each` → keyed instances.
         let scope = self.scope(inst, None, None);
-        let mut keys: Vec<(Option<InstanceKey>, Option<(String, Expr)>, Option<usize>)> = Vec::new();
+        let mut keys: Vec<(Option<InstanceKey>, Option<(String, Expr)>, Option<usize>)> =
+            Vec::new();
         if let Some(count) = &block.count {
             let n = eval(count, &scope).map_err(|d| vec![d])?;
             let n = match n.as_literal().map(Value::expose) {
-                Some(Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && (*n as usize) <= MAX_INSTANCES_PER_BLOCK => *n as usize,
+                Some(Value::Number(n))
+                    if *n >= 0.0
+                        && n.fract() == 0.0
+                        && (*n as usize) <= MAX_INSTANCES_PER_BLOCK =>
+                {
+                    *n as usize
+                }
                 Some(Value::Number(n)) => {
                     return Err(vec![Diagnostic::error_at(
-                        format!("`count` must be a whole number from 0 to {MAX_INSTANCES_PER_BLOCK}, got {}", crate::value::format_number(*n)),
+                        format!(
+                            "`count` must be a whole number from 0 to {MAX_INSTANCES_PER_BLOCK}, got {}",
+                            crate::value::format_number(*n)
+                        ),
                         &count.span,
-                    )])
+                    )]);
                 }
                 Some(other) => {
                     return Err(vec![Diagnostic::error_at(
                         format!("`count` must be a whole number, found {}", describe(other)),
                         &count.span,
-                    )])
+                    )]);
                 }
                 None => return Err(vec![unknown_repetition("count", &count.span)]),
             };
@@ -425,18 +474,28 @@ impl<'a> Walk<'a> {
                         if seen.insert(k.to_string()) {
                             keys.push((
                                 Some(InstanceKey::Key(k.to_string())),
-                                Some((k.to_string(), Expr::literal(item.clone(), for_each.span.clone()))),
+                                Some((
+                                    k.to_string(),
+                                    Expr::literal(item.clone(), for_each.span.clone()),
+                                )),
                                 None,
                             ));
                         }
                     }
                 }
                 other => {
-                    return Err(vec![Diagnostic::error_at(
-                        format!("`for_each` must be a map or a list of strings, found {}", describe(other)),
-                        &for_each.span,
-                    )
-                    .with_help("write e.g. `for_each: ${inputs.azs}` where `azs` is a list of strings")]);
+                    return Err(vec![
+                        Diagnostic::error_at(
+                            format!(
+                                "`for_each` must be a map or a list of strings, found {}",
+                                describe(other)
+                            ),
+                            &for_each.span,
+                        )
+                        .with_help(
+                            "write e.g. `for_each: ${inputs.azs}` where `azs` is a list of strings",
+                        ),
+                    ]);
                 }
             }
         } else {
@@ -488,13 +547,17 @@ impl<'a> Walk<'a> {
             }
             instance_addrs.push(addr);
         }
-        self.addrs.insert(Item::Resource { inst, idx }, instance_addrs);
+        self.addrs
+            .insert(Item::Resource { inst, idx }, instance_addrs);
         if !diags.is_empty() {
             return Err(diags);
         }
         let span = block.span.clone();
         let binding = if block.count.is_some() {
-            fold(ExprKind::List(objects.into_iter().map(|(_, o)| o).collect()), span)
+            fold(
+                ExprKind::List(objects.into_iter().map(|(_, o)| o).collect()),
+                span,
+            )
         } else if block.for_each.is_some() {
             fold(
                 ExprKind::Map(
@@ -509,9 +572,14 @@ impl<'a> Walk<'a> {
                 span,
             )
         } else {
-            objects.into_iter().next().map(|(_, o)| o).unwrap_or(Expr::literal(Value::Null, span))
+            objects
+                .into_iter()
+                .next()
+                .map(|(_, o)| o)
+                .unwrap_or(Expr::literal(Value::Null, span))
         };
-        self.bindings.insert((inst, block.name.text.clone()), binding);
+        self.bindings
+            .insert((inst, block.name.text.clone()), binding);
         Ok(())
     }
 }
@@ -546,7 +614,10 @@ fn configure(
         let merged = match config.remove("tags") {
             Some(own) => {
                 let span = own.span.clone();
-                let call = Expr::new(ExprKind::Call("merge".into(), vec![tags.clone(), own]), span);
+                let call = Expr::new(
+                    ExprKind::Call("merge".into(), vec![tags.clone(), own]),
+                    span,
+                );
                 match eval(&call, scope) {
                     Ok(v) => v,
                     Err(d) => {
@@ -560,7 +631,9 @@ fn configure(
         config.insert("tags".into(), merged);
     }
     for (name, value) in config.iter_mut() {
-        let Some(attr) = schema.attribute(name) else { continue };
+        let Some(attr) = schema.attribute(name) else {
+            continue;
+        };
         if let Some(literal) = value.as_literal() {
             match coerce(literal, &attr.ty) {
                 Ok(mut v) => {
@@ -601,7 +674,9 @@ fn unknown_repetition(what: &str, span: &Span) -> Diagnostic {
 
 fn too_many(span: &Span, n: usize) -> Diagnostic {
     Diagnostic::error_at(
-        format!("`for_each` has {n} elements; a resource expands to at most {MAX_INSTANCES_PER_BLOCK} instances"),
+        format!(
+            "`for_each` has {n} elements; a resource expands to at most {MAX_INSTANCES_PER_BLOCK} instances"
+        ),
         span,
     )
 }
@@ -623,24 +698,32 @@ fn describe(value: &Value) -> &'static str {
 fn fold(kind: ExprKind, span: Span) -> Expr {
     match &kind {
         ExprKind::List(items) if items.iter().all(|i| i.as_literal().is_some()) => Expr::literal(
-            Value::List(items.iter().filter_map(|i| i.as_literal().cloned()).collect()),
-            span,
-        ),
-        ExprKind::Map(entries) if entries.iter().all(|(_, v)| v.as_literal().is_some()) => Expr::literal(
-            Value::Map(
-                entries
+            Value::List(
+                items
                     .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+                    .filter_map(|i| i.as_literal().cloned())
                     .collect(),
             ),
             span,
         ),
+        ExprKind::Map(entries) if entries.iter().all(|(_, v)| v.as_literal().is_some()) => {
+            Expr::literal(
+                Value::Map(
+                    entries
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+                        .collect(),
+                ),
+                span,
+            )
+        }
         _ => Expr::new(kind, span),
     }
 }
 
 fn map_of(values: &HashMap<String, Expr>, span: &Span) -> Expr {
-    let mut entries: Vec<(String, Expr)> = values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut entries: Vec<(String, Expr)> =
+        values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     fold(ExprKind::Map(entries), span.clone())
 }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::diagnostic::{did_you_mean, Diagnostic, Sources};
-use super::expr::{parse_template, Expr, ExprKind};
+use super::diagnostic::{Diagnostic, Sources, did_you_mean};
+use super::expr::{Expr, ExprKind, parse_template};
 use super::model::{
     Backend, Environment, InputDecl, Lifecycle, Module, ModuleCall, Name, OutputDecl,
     ProviderBlock, ResourceBlock,
@@ -39,7 +39,14 @@ const ENV_KEYS: &[&str] = &[
     "resources",
     "outputs",
 ];
-const MODULE_KEYS: &[&str] = &["description", "inputs", "locals", "modules", "resources", "outputs"];
+const MODULE_KEYS: &[&str] = &[
+    "description",
+    "inputs",
+    "locals",
+    "modules",
+    "resources",
+    "outputs",
+];
 const RESOURCE_KEYS: &[&str] = &[
     "type",
     "description",
@@ -218,9 +225,13 @@ impl Loader<'_> {
                 Some((n, a)) => (n.to_string(), Some(a.to_string())),
                 None => (key.name.clone(), None),
             };
-            let Some(settings) = self.expr(value) else { continue };
+            let Some(settings) = self.expr(value) else {
+                continue;
+            };
             let settings = match settings.kind {
-                ExprKind::Literal(Value::Null) => Expr::literal(Value::Map(Default::default()), settings.span),
+                ExprKind::Literal(Value::Null) => {
+                    Expr::literal(Value::Map(Default::default()), settings.span)
+                }
                 _ => settings,
             };
             out.push(ProviderBlock {
@@ -277,7 +288,9 @@ impl Loader<'_> {
             match key.name.as_str() {
                 "inputs" if !root => module.inputs = self.inputs(value),
                 "locals" => {
-                    let Some(items) = self.mapping(value, "`locals`") else { continue };
+                    let Some(items) = self.mapping(value, "`locals`") else {
+                        continue;
+                    };
                     self.check_duplicates(items, "local");
                     for (k, v) in items {
                         if let Some(e) = self.expr(v) {
@@ -286,7 +299,9 @@ impl Loader<'_> {
                     }
                 }
                 "resources" => {
-                    let Some(items) = self.mapping(value, "`resources`") else { continue };
+                    let Some(items) = self.mapping(value, "`resources`") else {
+                        continue;
+                    };
                     for (k, v) in items {
                         if let Some(prev) = declared.insert(k.name.clone(), k.span.clone()) {
                             self.diags.push(duplicate_name(k, &prev));
@@ -298,7 +313,9 @@ impl Loader<'_> {
                     }
                 }
                 "modules" => {
-                    let Some(items) = self.mapping(value, "`modules`") else { continue };
+                    let Some(items) = self.mapping(value, "`modules`") else {
+                        continue;
+                    };
                     for (k, v) in items {
                         if let Some(prev) = declared.insert(k.name.clone(), k.span.clone()) {
                             self.diags.push(duplicate_name(k, &prev));
@@ -358,9 +375,16 @@ impl Loader<'_> {
             }
             if let Some(default) = decl.default.as_ref().and_then(Expr::as_literal) {
                 if let Err(m) = coerce(default, &decl.ty) {
-                    let span = decl.default.as_ref().map(|d| d.span.clone()).unwrap_or(key.span.clone());
+                    let span = decl
+                        .default
+                        .as_ref()
+                        .map(|d| d.span.clone())
+                        .unwrap_or(key.span.clone());
                     let mut d = Diagnostic::error_at(
-                        format!("the default of input `{}` is of the wrong type: {m}", key.name),
+                        format!(
+                            "the default of input `{}` is of the wrong type: {m}",
+                            key.name
+                        ),
                         &span,
                     );
                     if let Some(h) = m.help() {
@@ -383,7 +407,9 @@ impl Loader<'_> {
         for (key, value) in entries {
             // The long form is a mapping with a `value` key; anything else is the value itself.
             let long = match &value.kind {
-                NodeKind::Map(fields) if fields.iter().any(|(k, _)| k.name == "value") => Some(fields),
+                NodeKind::Map(fields) if fields.iter().any(|(k, _)| k.name == "value") => {
+                    Some(fields)
+                }
                 _ => None,
             };
             match long {
@@ -394,7 +420,9 @@ impl Loader<'_> {
                     for (k, v) in fields {
                         match k.name.as_str() {
                             "value" => decl = self.expr(v),
-                            "sensitive" => sensitive = self.boolean(v, "`sensitive`").unwrap_or(false),
+                            "sensitive" => {
+                                sensitive = self.boolean(v, "`sensitive`").unwrap_or(false)
+                            }
                             _ => {}
                         }
                     }
@@ -512,7 +540,11 @@ impl Loader<'_> {
         for (attr_key, _) in entries {
             let name = &attr_key.name;
             let Some(attr) = schema.attribute(name) else {
-                let settable = schema.attributes.iter().filter(|a| a.is_settable()).map(|a| a.name);
+                let settable = schema
+                    .attributes
+                    .iter()
+                    .filter(|a| a.is_settable())
+                    .map(|a| a.name);
                 let d = Diagnostic::error_at(
                     format!("`{}` has no attribute `{name}`", schema.type_name),
                     &attr_key.span,
@@ -578,7 +610,10 @@ impl Loader<'_> {
                         ),
                         span,
                     )
-                    .with_help(format!("add `{}: <{}>` under `properties`", attr.name, attr.ty)),
+                    .with_help(format!(
+                        "add `{}: <{}>` under `properties`",
+                        attr.name, attr.ty
+                    )),
                 );
             }
         }
@@ -598,7 +633,8 @@ impl Loader<'_> {
                     }
                 }
                 "create_before_destroy" => {
-                    out.create_before_destroy = self.boolean(v, "`create_before_destroy`").unwrap_or(false)
+                    out.create_before_destroy =
+                        self.boolean(v, "`create_before_destroy`").unwrap_or(false)
                 }
                 "ignore_changes" => {
                     out.ignore_changes = match &v.kind {
@@ -615,7 +651,13 @@ impl Loader<'_> {
         out
     }
 
-    fn module_call(&mut self, caller: &Path, key: &Key, node: &Node, depth: usize) -> Option<ModuleCall> {
+    fn module_call(
+        &mut self,
+        caller: &Path,
+        key: &Key,
+        node: &Node,
+        depth: usize,
+    ) -> Option<ModuleCall> {
         let what = format!("module `{}`", key.name);
         let entries = self.mapping(node, &what)?;
         self.check_keys(entries, MODULE_CALL_KEYS, &what);
@@ -664,7 +706,10 @@ impl Loader<'_> {
                     format!("module `{}` has no input `{}`", source.text, name.text),
                     &name.span,
                 );
-                let d = match did_you_mean(&name.text, module.inputs.iter().map(|i| i.name.text.as_str())) {
+                let d = match did_you_mean(
+                    &name.text,
+                    module.inputs.iter().map(|i| i.name.text.as_str()),
+                ) {
                     Some(close) => d.with_help(format!("did you mean `{close}`?")),
                     None => d.with_help(format!(
                         "its inputs are: {}",
@@ -672,10 +717,15 @@ impl Loader<'_> {
                     )),
                 };
                 self.diags.push(d);
-            } else if let (Some(decl), Some(literal)) = (module.input(&name.text), value.as_literal()) {
+            } else if let (Some(decl), Some(literal)) =
+                (module.input(&name.text), value.as_literal())
+            {
                 if let Err(m) = coerce(literal, &decl.ty) {
                     let mut d = Diagnostic::error_at(
-                        format!("wrong type for input `{}` of module `{}`: {m}", name.text, source.text),
+                        format!(
+                            "wrong type for input `{}` of module `{}`: {m}",
+                            name.text, source.text
+                        ),
                         &value.span,
                     );
                     if let Some(h) = m.help() {
@@ -695,7 +745,10 @@ impl Loader<'_> {
                         ),
                         &key.span,
                     )
-                    .with_help(format!("add `{}: <{}>` under `inputs`", decl.name.text, decl.ty)),
+                    .with_help(format!(
+                        "add `{}: <{}>` under `inputs`",
+                        decl.name.text, decl.ty
+                    )),
                 );
             }
         }
@@ -727,7 +780,11 @@ impl Loader<'_> {
                 .filter_map(|e| e.file_name().to_str().map(str::to_string))
                 .collect();
             let d = Diagnostic::error_at(
-                format!("module source `{}` not found: there is no {}", source.text, self.display_name(&file)),
+                format!(
+                    "module source `{}` not found: there is no {}",
+                    source.text,
+                    self.display_name(&file)
+                ),
                 &source.span,
             );
             let d = match did_you_mean(&source.text, available.iter().map(String::as_str)) {
@@ -774,7 +831,10 @@ impl Loader<'_> {
             NodeKind::Null => Some(&[]),
             _ => {
                 self.diags.push(Diagnostic::error_at(
-                    format!("{what} must be a mapping of `key: value` pairs, found {}", node.describe()),
+                    format!(
+                        "{what} must be a mapping of `key: value` pairs, found {}",
+                        node.describe()
+                    ),
                     &node.span,
                 ));
                 None
@@ -785,7 +845,10 @@ impl Loader<'_> {
     fn check_keys(&mut self, entries: &[(Key, Node)], allowed: &[&str], what: &str) {
         for (key, _) in entries {
             if !allowed.contains(&key.name.as_str()) {
-                let d = Diagnostic::error_at(format!("unknown key `{}` in {what}", key.name), &key.span);
+                let d = Diagnostic::error_at(
+                    format!("unknown key `{}` in {what}", key.name),
+                    &key.span,
+                );
                 let d = match did_you_mean(&key.name, allowed.iter().copied()) {
                     Some(close) => d.with_help(format!("did you mean `{close}`?")),
                     None => d.with_help(format!("expected one of: {}", allowed.join(", "))),
@@ -830,8 +893,11 @@ impl Loader<'_> {
             NodeKind::Bool(b) => Some(*b),
             _ => {
                 self.diags.push(
-                    Diagnostic::error_at(format!("{what} must be true or false, found {}", node.describe()), &node.span)
-                        .with_help("write `true` or `false` without quotes"),
+                    Diagnostic::error_at(
+                        format!("{what} must be true or false, found {}", node.describe()),
+                        &node.span,
+                    )
+                    .with_help("write `true` or `false` without quotes"),
                 );
                 None
             }
@@ -842,8 +908,11 @@ impl Loader<'_> {
     fn name_list(&mut self, node: &Node, what: &str) -> Vec<Name> {
         let NodeKind::Seq(items) = &node.kind else {
             self.diags.push(
-                Diagnostic::error_at(format!("{what} must be a list of names, found {}", node.describe()), &node.span)
-                    .with_help("write e.g. `[vpc, module.network]`"),
+                Diagnostic::error_at(
+                    format!("{what} must be a list of names, found {}", node.describe()),
+                    &node.span,
+                )
+                .with_help("write e.g. `[vpc, module.network]`"),
             );
             return Vec::new();
         };
@@ -896,18 +965,25 @@ impl Loader<'_> {
 fn fold(kind: ExprKind, span: Span) -> Expr {
     match &kind {
         ExprKind::List(items) if items.iter().all(|i| i.as_literal().is_some()) => Expr::literal(
-            Value::List(items.iter().filter_map(|i| i.as_literal().cloned()).collect()),
-            span,
-        ),
-        ExprKind::Map(entries) if entries.iter().all(|(_, v)| v.as_literal().is_some()) => Expr::literal(
-            Value::Map(
-                entries
+            Value::List(
+                items
                     .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+                    .filter_map(|i| i.as_literal().cloned())
                     .collect(),
             ),
             span,
         ),
+        ExprKind::Map(entries) if entries.iter().all(|(_, v)| v.as_literal().is_some()) => {
+            Expr::literal(
+                Value::Map(
+                    entries
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+                        .collect(),
+                ),
+                span,
+            )
+        }
         _ => Expr::new(kind, span),
     }
 }
@@ -920,9 +996,12 @@ fn name_of(key: &Key) -> Name {
 }
 
 fn duplicate_name(key: &Key, prev: &Span) -> Diagnostic {
-    Diagnostic::error_at(format!("duplicate resource or module name `{}`", key.name), &key.span)
-        .with_related(prev.clone(), "first defined here")
-        .with_help("names must be unique within a module; rename one of them")
+    Diagnostic::error_at(
+        format!("duplicate resource or module name `{}`", key.name),
+        &key.span,
+    )
+    .with_related(prev.clone(), "first defined here")
+    .with_help("names must be unique within a module; rename one of them")
 }
 
 fn list_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {

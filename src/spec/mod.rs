@@ -2,9 +2,9 @@
 //! expressions, checked against schemas, with diagnostics that point at `file:line:col`.
 
 pub mod diagnostic;
+pub mod evaluate;
 pub mod expr;
-pub mod span;
 pub mod load;
 pub mod model;
+pub mod span;
 pub mod yaml;
-pub mod evaluate;

@@ -28,7 +28,10 @@ pub enum NodeKind {
     Bool(bool),
     Number(f64),
     /// `content` is the span of the first character of the text (after any opening quote).
-    String { text: String, content: Span },
+    String {
+        text: String,
+        content: Span,
+    },
     Seq(Vec<Node>),
     /// Entries in source order; duplicates kept so callers can report them.
     Map(Vec<(Key, Node)>),
@@ -82,7 +85,12 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, Diagnostic> {
             let marker = e.marker();
             Diagnostic::error_at(
                 format!("invalid YAML: {}", e.info()),
-                &Span::new(file.clone(), marker.line() as u32, marker.col() as u32 + 1, 1),
+                &Span::new(
+                    file.clone(),
+                    marker.line() as u32,
+                    marker.col() as u32 + 1,
+                    1,
+                ),
             )
             .with_help("check the indentation and that every `key: value` pair is well formed")
         })?;
@@ -98,7 +106,11 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, Diagnostic> {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, span: Span, anchor: usize },
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+        anchor: usize,
+    },
     Map {
         entries: Vec<(Key, Node)>,
         pending_key: Option<Node>,
@@ -156,7 +168,10 @@ impl Builder {
             }
             Event::Alias(anchor) => {
                 let node = self.anchors.get(&anchor).cloned().ok_or_else(|| {
-                    Diagnostic::error_at("this alias refers to an anchor that is not defined", &span)
+                    Diagnostic::error_at(
+                        "this alias refers to an anchor that is not defined",
+                        &span,
+                    )
                 })?;
                 self.push(node)
             }
@@ -173,10 +188,29 @@ impl Builder {
             }),
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
-                    Some(Frame::Seq { items, span, anchor }) => (Node { kind: NodeKind::Seq(items), span }, anchor),
-                    Some(Frame::Map { entries, span, anchor, .. }) => {
-                        (Node { kind: NodeKind::Map(entries), span }, anchor)
-                    }
+                    Some(Frame::Seq {
+                        items,
+                        span,
+                        anchor,
+                    }) => (
+                        Node {
+                            kind: NodeKind::Seq(items),
+                            span,
+                        },
+                        anchor,
+                    ),
+                    Some(Frame::Map {
+                        entries,
+                        span,
+                        anchor,
+                        ..
+                    }) => (
+                        Node {
+                            kind: NodeKind::Map(entries),
+                            span,
+                        },
+                        anchor,
+                    ),
                     None => return Ok(()),
                 };
                 if node.1 > 0 {
@@ -229,10 +263,16 @@ impl Builder {
                                 return Err(Diagnostic::error_at(
                                     "a mapping key must be a plain name, not a list or mapping",
                                     &key.span,
-                                ))
+                                ));
                             }
                         };
-                        entries.push((Key { name, span: key.span }, node));
+                        entries.push((
+                            Key {
+                                name,
+                                span: key.span,
+                            },
+                            node,
+                        ));
                     }
                 }
                 Ok(())
@@ -282,23 +322,33 @@ mod tests {
     #[test]
     fn keeps_positions_and_duplicate_keys() {
         let node = parse_str("a: 1\nb:\n  c: \"x\"\na: 2\n").unwrap();
-        let NodeKind::Map(entries) = &node.kind else { panic!("not a map") };
+        let NodeKind::Map(entries) = &node.kind else {
+            panic!("not a map")
+        };
         assert_eq!(entries.len(), 3);
         assert_eq!(entries[2].0.name, "a");
         assert_eq!((entries[2].0.span.line, entries[2].0.span.col), (4, 1));
-        let NodeKind::Map(inner) = &entries[1].1.kind else { panic!("not a map") };
-        let NodeKind::String { content, .. } = &inner[0].1.kind else { panic!("not a string") };
+        let NodeKind::Map(inner) = &entries[1].1.kind else {
+            panic!("not a map")
+        };
+        let NodeKind::String { content, .. } = &inner[0].1.kind else {
+            panic!("not a string")
+        };
         assert_eq!((content.line, content.col), (3, 7));
     }
 
     #[test]
     fn resolves_core_schema_scalars() {
         let node = parse_str("[1, 2.5, true, null, '3', abc, 10.0.0.0/16]").unwrap();
-        let NodeKind::Seq(items) = node.kind else { panic!("not a seq") };
+        let NodeKind::Seq(items) = node.kind else {
+            panic!("not a seq")
+        };
         let kinds: Vec<&str> = items.iter().map(Node::describe).collect();
         assert_eq!(
             kinds,
-            ["a number", "a number", "a bool", "null", "a string", "a string", "a string"]
+            [
+                "a number", "a number", "a bool", "null", "a string", "a string", "a string"
+            ]
         );
     }
 

@@ -67,7 +67,8 @@ impl Project {
 
     /// The fake cloud's objects (the provider's JSON store).
     pub fn cloud(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.file(".cairn/fake-cloud.json")).unwrap_or_else(|_| "{}".into());
+        let text = std::fs::read_to_string(self.file(".cairn/fake-cloud.json"))
+            .unwrap_or_else(|_| "{}".into());
         serde_json::from_str(&text).expect("fake cloud JSON")
     }
 }
