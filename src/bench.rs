@@ -310,10 +310,9 @@ pub fn layered_workload(
                 for _ in 0..rng.random_range(1..=3) {
                     if let Ok(dep) =
                         format!("fake_alarm.l{}_{}", layer - 1, rng.random_range(0..width)).parse()
+                        && !depends_on.contains(&dep)
                     {
-                        if !depends_on.contains(&dep) {
-                            depends_on.push(dep);
-                        }
+                        depends_on.push(dep);
                     }
                 }
             }

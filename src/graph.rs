@@ -184,7 +184,7 @@ impl ConfigGraph {
             diags.dedup();
             return Err(diags);
         }
-        edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        edges.sort_by_key(|a| (a.0, a.1));
         for (from, to, span) in edges {
             // Edge direction: dependency → dependent, so a topological order evaluates
             // dependencies first.

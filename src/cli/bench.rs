@@ -63,16 +63,16 @@ pub async fn run(_ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         );
         results.push(f);
     }
-    if let (Some(first), Some(last)) = (results.first(), results.last()) {
-        if last.resources > first.resources {
-            let per = |f: &PlanFigures| (f.load_seconds + f.plan_seconds) / f.resources as f64;
-            println!(
-                "\nLoad+plan time per resource, {} vs {}: ×{:.2} (1.00 = linear)",
-                last.resources,
-                first.resources,
-                per(last) / per(first)
-            );
-        }
+    if let (Some(first), Some(last)) = (results.first(), results.last())
+        && last.resources > first.resources
+    {
+        let per = |f: &PlanFigures| (f.load_seconds + f.plan_seconds) / f.resources as f64;
+        println!(
+            "\nLoad+plan time per resource, {} vs {}: ×{:.2} (1.00 = linear)",
+            last.resources,
+            first.resources,
+            per(last) / per(first)
+        );
     }
     let (layers, width) = if args.quick { (5, 40) } else { (10, 100) };
     let workload = bench::layered_workload(layers, width, 5..=60, 42);

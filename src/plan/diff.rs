@@ -343,13 +343,13 @@ impl InstancePlanner for Differ<'_> {
                             attr.name.to_string(),
                             Expr::literal(default.clone(), inst.span.clone()),
                         );
-                    } else if attr.presence == Presence::OptionalComputed {
-                        if let Some(prior) = prior {
-                            desired.insert(
-                                attr.name.to_string(),
-                                Expr::literal(prior.clone(), inst.span.clone()),
-                            );
-                        }
+                    } else if attr.presence == Presence::OptionalComputed
+                        && let Some(prior) = prior
+                    {
+                        desired.insert(
+                            attr.name.to_string(),
+                            Expr::literal(prior.clone(), inst.span.clone()),
+                        );
                     }
                 }
             }
@@ -397,22 +397,22 @@ impl InstancePlanner for Differ<'_> {
             Some(_) if !changed.is_empty() => (Action::Update, None),
             Some(_) => (Action::NoOp, None),
         };
-        if action.is_replace() {
-            if let Some(span) = &inst.lifecycle.prevent_destroy {
-                let why = if replace_paths.is_empty() {
-                    "it was asked to be replaced".to_string()
-                } else {
-                    format!(
-                        "changing {} forces replacement",
-                        replace_paths
-                            .iter()
-                            .map(|p| format!("`{p}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                return Err(prevent_destroy_error(&inst.addr, span, &why));
-            }
+        if action.is_replace()
+            && let Some(span) = &inst.lifecycle.prevent_destroy
+        {
+            let why = if replace_paths.is_empty() {
+                "it was asked to be replaced".to_string()
+            } else {
+                format!(
+                    "changing {} forces replacement",
+                    replace_paths
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            return Err(prevent_destroy_error(&inst.addr, span, &why));
         }
 
         // What references see: known attributes as literals, the rest as residuals.
@@ -436,27 +436,24 @@ impl InstancePlanner for Differ<'_> {
                 known.insert(attr.name.to_string(), v);
             }
         }
-        if schema.attribute("id").is_none() && matches!(action, Action::Update | Action::NoOp) {
-            if let Some(id) = self
+        if schema.attribute("id").is_none()
+            && matches!(action, Action::Update | Action::NoOp)
+            && let Some(id) = self
                 .state
                 .resources
                 .get(&inst.addr)
                 .and_then(|r| r.id.clone())
-            {
-                known.insert("id".into(), Value::String(id));
-            }
+        {
+            known.insert("id".into(), Value::String(id));
         }
         let object = planned_object(&inst.addr, schema, &known, &inst.span);
 
         let after_values: BTreeMap<String, Value> = schema
             .attributes
             .iter()
-            .filter_map(|a| {
-                let v = match known.get(a.name) {
-                    Some(v) => v.clone(),
-                    None => Value::Unknown,
-                };
-                Some((a.name.to_string(), v))
+            .map(|a| {
+                let v = known.get(a.name).cloned().unwrap_or(Value::Unknown);
+                (a.name.to_string(), v)
             })
             .collect();
         let forces: BTreeSet<String> = if action.is_replace() {

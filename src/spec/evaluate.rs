@@ -410,8 +410,7 @@ impl<'a> Walk<'a> {
 
         // Expansion: `count` → indexed instances, `for_each` → keyed instances.
         let scope = self.scope(inst, None, None);
-        let mut keys: Vec<(Option<InstanceKey>, Option<(String, Expr)>, Option<usize>)> =
-            Vec::new();
+        let mut keys: Vec<Repetition> = Vec::new();
         if let Some(count) = &block.count {
             let n = eval(count, &scope).map_err(|d| vec![d])?;
             let n = match n.as_literal().map(Value::expose) {
@@ -583,6 +582,9 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 }
+
+/// One instance of a block: its key, and what `each` or `count` mean inside it.
+type Repetition = (Option<InstanceKey>, Option<(String, Expr)>, Option<usize>);
 
 /// Evaluates a block's properties for one instance: environment tags merged, literals coerced
 /// to the schema's types, sensitive attributes marked.

@@ -257,12 +257,12 @@ impl Loader<'_> {
                 };
                 self.check_keys(fields, &["path"], "`backend.local`");
                 for (k, v) in fields {
-                    if k.name == "path" {
-                        if let Some(p) = self.string(v, "`backend.local.path`") {
-                            return Backend::Local {
-                                path: Some(PathBuf::from(p.text)),
-                            };
-                        }
+                    if k.name == "path"
+                        && let Some(p) = self.string(v, "`backend.local.path`")
+                    {
+                        return Backend::Local {
+                            path: Some(PathBuf::from(p.text)),
+                        };
                     }
                 }
             }
@@ -373,25 +373,25 @@ impl Loader<'_> {
                     _ => {}
                 }
             }
-            if let Some(default) = decl.default.as_ref().and_then(Expr::as_literal) {
-                if let Err(m) = coerce(default, &decl.ty) {
-                    let span = decl
-                        .default
-                        .as_ref()
-                        .map(|d| d.span.clone())
-                        .unwrap_or(key.span.clone());
-                    let mut d = Diagnostic::error_at(
-                        format!(
-                            "the default of input `{}` is of the wrong type: {m}",
-                            key.name
-                        ),
-                        &span,
-                    );
-                    if let Some(h) = m.help() {
-                        d = d.with_help(h);
-                    }
-                    self.diags.push(d);
+            if let Some(default) = decl.default.as_ref().and_then(Expr::as_literal)
+                && let Err(m) = coerce(default, &decl.ty)
+            {
+                let span = decl
+                    .default
+                    .as_ref()
+                    .map(|d| d.span.clone())
+                    .unwrap_or(key.span.clone());
+                let mut d = Diagnostic::error_at(
+                    format!(
+                        "the default of input `{}` is of the wrong type: {m}",
+                        key.name
+                    ),
+                    &span,
+                );
+                if let Some(h) = m.help() {
+                    d = d.with_help(h);
                 }
+                self.diags.push(d);
             }
             out.push(decl);
         }
@@ -582,17 +582,17 @@ impl Loader<'_> {
                 .iter()
                 .find(|(n, _)| n == name)
                 .and_then(|(_, e)| Some((e.as_literal()?, &e.span)));
-            if let Some((literal, span)) = literal {
-                if let Err(m) = coerce(literal, &attr.ty) {
-                    let mut d = Diagnostic::error_at(
-                        format!("wrong type for `{name}` of `{}`: {m}", schema.type_name),
-                        span,
-                    );
-                    if let Some(h) = m.help() {
-                        d = d.with_help(h);
-                    }
-                    self.diags.push(d);
+            if let Some((literal, span)) = literal
+                && let Err(m) = coerce(literal, &attr.ty)
+            {
+                let mut d = Diagnostic::error_at(
+                    format!("wrong type for `{name}` of `{}`: {m}", schema.type_name),
+                    span,
+                );
+                if let Some(h) = m.help() {
+                    d = d.with_help(h);
                 }
+                self.diags.push(d);
             }
         }
         for attr in &schema.attributes {
@@ -627,10 +627,8 @@ impl Loader<'_> {
         self.check_keys(entries, LIFECYCLE_KEYS, "`lifecycle`");
         for (k, v) in entries {
             match k.name.as_str() {
-                "prevent_destroy" => {
-                    if self.boolean(v, "`prevent_destroy`") == Some(true) {
-                        out.prevent_destroy = Some(k.span.clone());
-                    }
+                "prevent_destroy" if self.boolean(v, "`prevent_destroy`") == Some(true) => {
+                    out.prevent_destroy = Some(k.span.clone());
                 }
                 "create_before_destroy" => {
                     out.create_before_destroy =
@@ -719,20 +717,19 @@ impl Loader<'_> {
                 self.diags.push(d);
             } else if let (Some(decl), Some(literal)) =
                 (module.input(&name.text), value.as_literal())
+                && let Err(m) = coerce(literal, &decl.ty)
             {
-                if let Err(m) = coerce(literal, &decl.ty) {
-                    let mut d = Diagnostic::error_at(
-                        format!(
-                            "wrong type for input `{}` of module `{}`: {m}",
-                            name.text, source.text
-                        ),
-                        &value.span,
-                    );
-                    if let Some(h) = m.help() {
-                        d = d.with_help(h);
-                    }
-                    self.diags.push(d);
+                let mut d = Diagnostic::error_at(
+                    format!(
+                        "wrong type for input `{}` of module `{}`: {m}",
+                        name.text, source.text
+                    ),
+                    &value.span,
+                );
+                if let Some(h) = m.help() {
+                    d = d.with_help(h);
                 }
+                self.diags.push(d);
             }
         }
         for decl in &module.inputs {

@@ -294,15 +294,15 @@ fn plain_scalar(text: &str, span: &Span) -> NodeKind {
         .next()
         .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == '.');
     if looks_numeric {
-        if let Some(hex) = text.strip_prefix("0x") {
-            if let Ok(n) = i64::from_str_radix(hex, 16) {
-                return NodeKind::Number(n as f64);
-            }
+        if let Some(hex) = text.strip_prefix("0x")
+            && let Ok(n) = i64::from_str_radix(hex, 16)
+        {
+            return NodeKind::Number(n as f64);
         }
-        if let Ok(n) = text.parse::<f64>() {
-            if n.is_finite() {
-                return NodeKind::Number(n);
-            }
+        if let Ok(n) = text.parse::<f64>()
+            && n.is_finite()
+        {
+            return NodeKind::Number(n);
         }
     }
     NodeKind::String {
