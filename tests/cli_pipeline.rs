@@ -376,3 +376,123 @@ fn schema_lists_types_and_describes_one() {
     assert_eq!(code, 1);
     assert!(stderr.contains("did you mean `fake_network`?"), "{stderr}");
 }
+
+#[test]
+fn create_before_destroy_replaces_new_first_and_a_failed_old_delete_is_finished_later() {
+    let env = |failures: &str, cidr: &str| {
+        format!(
+            "environment: dev\nproviders:\n  fake: {{ {failures} }}\nresources:\n  net:\n    type: fake_network\n    properties: {{ cidr_block: {cidr} }}\n    lifecycle: {{ create_before_destroy: true }}\n"
+        )
+    };
+    let p = Project::with(&[("environments/dev.yaml", &env("", "10.0.0.0/16"))]);
+    assert_eq!(p.run(&["apply", "-e", "dev", "--auto-approve"]).0, 0);
+
+    p.write(
+        "environments/dev.yaml",
+        &env("failures: [{ match: fake_network, operation: delete, error: conflict }]", "10.1.0.0/16"),
+    );
+    let (_, plan, _) = p.run(&["plan", "-e", "dev"]);
+    assert!(plan.contains("+/- resource \"fake_network\" \"net\""), "{plan}");
+    let (code, stdout, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1, "the old network's delete was made to fail:\n{stdout}\n{stderr}");
+    let created = stdout.find("fake_network.net: Creation complete").expect("created");
+    let destroying = stdout.find("fake_network.net: Destroying").expect("delete attempted");
+    assert!(created < destroying, "create before destroy:\n{stdout}");
+
+    p.write("environments/dev.yaml", &env("", "10.1.0.0/16"));
+    let (_, plan, _) = p.run(&["plan", "-e", "dev"]);
+    assert!(
+        plan.contains("because a create_before_destroy replacement superseded it"),
+        "the old object is still to be deleted:\n{plan}"
+    );
+    assert!(plan.contains("Plan: 0 to add, 0 to change, 1 to destroy."), "{plan}");
+    assert_eq!(p.run(&["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    let objects = p.cloud()["objects"].as_object().map_or(0, |o| o.len());
+    assert_eq!(objects, 1, "only the new network remains");
+    assert_eq!(p.run(&["plan", "-e", "dev", "--detailed-exitcode"]).0, 0);
+}
+
+#[test]
+fn ignore_changes_keeps_a_drifted_or_edited_attribute_out_of_the_plan() {
+    let env = |storage: u32| {
+        format!(
+            "environment: dev\nproviders:\n  fake: {{}}\nresources:\n  db:\n    type: fake_database\n    properties:\n      engine: postgres\n      instance_class: db.t3.micro\n      username: app\n      allocated_storage: {storage}\n    lifecycle: {{ ignore_changes: [allocated_storage] }}\n"
+        )
+    };
+    let p = Project::with(&[("environments/dev.yaml", &env(20))]);
+    assert_eq!(p.run(&["apply", "-e", "dev", "--auto-approve"]).0, 0);
+    p.write("environments/dev.yaml", &env(50));
+    let (code, stdout, _) = p.run(&["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}");
+    p.write("environments/dev.yaml", &env(50).replace("db.t3.micro", "db.t3.small"));
+    let (code, stdout, _) = p.run(&["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2);
+    assert!(stdout.contains("~ instance_class"), "{stdout}");
+    assert!(!stdout.contains("~ allocated_storage"), "{stdout}");
+}
+
+#[test]
+fn provider_aliases_and_module_provider_mapping_place_resources_in_another_region() {
+    let env = r#"environment: dev
+providers:
+  fake: { region: primary }
+  fake.dr: { region: dr }
+modules:
+  main: { source: site, inputs: { cidr: 10.0.0.0/16 } }
+  dr:
+    source: site
+    inputs: { cidr: 10.1.0.0/16 }
+    providers: { fake: fake.dr }
+resources:
+  logs:
+    type: fake_bucket
+    provider: fake.dr
+    properties: { bucket: dr-logs }
+"#;
+    let module = "inputs:\n  cidr: { type: string }\nresources:\n  net:\n    type: fake_network\n    properties: { cidr_block: \"${inputs.cidr}\" }\n";
+    let p = Project::with(&[("environments/dev.yaml", env), ("modules/site/module.yaml", module)]);
+    let (code, stdout, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let state: serde_json::Value = serde_json::from_str(&p.read(".cairn/state/dev.json")).unwrap();
+    let provider = |addr: &str| state["resources"][addr]["provider"].as_str().unwrap_or_default().to_string();
+    assert_eq!(provider("module.main.fake_network.net"), "fake");
+    assert_eq!(provider("module.dr.fake_network.net"), "fake.dr");
+    assert_eq!(provider("fake_bucket.logs"), "fake.dr");
+    assert_eq!(p.run(&["plan", "-e", "dev", "--detailed-exitcode"]).0, 0);
+}
+
+#[test]
+fn a_data_source_is_read_at_plan_time_and_drives_for_each() {
+    let env = r#"environment: dev
+providers:
+  fake: { zones: [z-1, z-2, z-3] }
+resources:
+  zones:
+    type: fake_zones
+  net:
+    type: fake_network
+    properties: { cidr_block: 10.0.0.0/16 }
+  subnet:
+    type: fake_subnet
+    for_each: ${zones.names}
+    properties:
+      network_id: ${net.id}
+      zone: ${each.value}
+      cidr_block: ${cidrsubnet("10.0.0.0/16", 8, index(zones.names, each.value))}
+"#;
+    let p = Project::with(&[("environments/dev.yaml", env)]);
+    let (code, stdout, stderr) = p.run(&["plan", "-e", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
+    for zone in ["z-1", "z-2", "z-3"] {
+        assert!(stdout.contains(&format!("fake_subnet.subnet[\"{zone}\"] will be created")), "{stdout}");
+    }
+    assert!(stdout.contains("Plan: 4 to add, 0 to change, 0 to destroy."), "{stdout}");
+}
+
+#[test]
+fn completions_are_printed_for_bash() {
+    let p = Project::new();
+    let (code, stdout, _) = p.run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("_cairn()"), "{}", &stdout[..stdout.len().min(200)]);
+}

@@ -122,6 +122,30 @@ pub async fn make_plan(
             weight: schema.map_or(1.0, |s| s.typical_create_secs),
         });
     }
+    // Old objects of interrupted `create_before_destroy` replacements: finish their deletion.
+    for old in &inputs.refreshed.deposed {
+        let schema = inputs.schemas.get(&old.resource_type);
+        let attributes = match schema {
+            Some(schema) => attribute_changes(schema, Some(&old.attributes), None, &BTreeSet::new()),
+            None => Vec::new(),
+        };
+        deletes.push(ResourceChange {
+            address: old.address.clone(),
+            mode: ResourceMode::Managed,
+            resource_type: old.resource_type.clone(),
+            provider: old.provider.clone(),
+            action: Action::Delete,
+            reason: Some(ActionReason::DeleteBecauseDeposed),
+            id: Some(old.id.clone()),
+            before: Some(old.attributes.clone()),
+            after: None,
+            attributes,
+            replace_paths: Vec::new(),
+            depends_on: old.dependencies.clone(),
+            create_before_destroy: false,
+            weight: schema.map_or(1.0, |s| s.typical_create_secs),
+        });
+    }
     if !diags.is_empty() {
         return Err(diags);
     }

@@ -114,6 +114,9 @@ pub enum ActionReason {
     DeleteBecauseCountIndex,
     DeleteBecauseEachKey,
     DeleteBecauseNoModule,
+    /// The old object of a `create_before_destroy` replacement whose delete never ran (the
+    /// apply was interrupted or the delete failed).
+    DeleteBecauseDeposed,
     ReadBecauseConfigUnknown,
 }
 
@@ -134,6 +137,9 @@ impl ActionReason {
             }
             ActionReason::DeleteBecauseNoModule => {
                 "will be destroyed because its module is no longer in the configuration"
+            }
+            ActionReason::DeleteBecauseDeposed => {
+                "will be destroyed because a create_before_destroy replacement superseded it"
             }
             ActionReason::ReadBecauseConfigUnknown => {
                 "will be read during apply because its configuration depends on values not yet known"
