@@ -389,14 +389,27 @@ fn create_before_destroy_replaces_new_first_and_a_failed_old_delete_is_finished_
 
     p.write(
         "environments/dev.yaml",
-        &env("failures: [{ match: fake_network, operation: delete, error: conflict }]", "10.1.0.0/16"),
+        &env(
+            "failures: [{ match: fake_network, operation: delete, error: conflict }]",
+            "10.1.0.0/16",
+        ),
     );
     let (_, plan, _) = p.run(&["plan", "-e", "dev"]);
-    assert!(plan.contains("+/- resource \"fake_network\" \"net\""), "{plan}");
+    assert!(
+        plan.contains("+/- resource \"fake_network\" \"net\""),
+        "{plan}"
+    );
     let (code, stdout, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
-    assert_eq!(code, 1, "the old network's delete was made to fail:\n{stdout}\n{stderr}");
-    let created = stdout.find("fake_network.net: Creation complete").expect("created");
-    let destroying = stdout.find("fake_network.net: Destroying").expect("delete attempted");
+    assert_eq!(
+        code, 1,
+        "the old network's delete was made to fail:\n{stdout}\n{stderr}"
+    );
+    let created = stdout
+        .find("fake_network.net: Creation complete")
+        .expect("created");
+    let destroying = stdout
+        .find("fake_network.net: Destroying")
+        .expect("delete attempted");
     assert!(created < destroying, "create before destroy:\n{stdout}");
 
     p.write("environments/dev.yaml", &env("", "10.1.0.0/16"));
@@ -405,7 +418,10 @@ fn create_before_destroy_replaces_new_first_and_a_failed_old_delete_is_finished_
         plan.contains("because a create_before_destroy replacement superseded it"),
         "the old object is still to be deleted:\n{plan}"
     );
-    assert!(plan.contains("Plan: 0 to add, 0 to change, 1 to destroy."), "{plan}");
+    assert!(
+        plan.contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+        "{plan}"
+    );
     assert_eq!(p.run(&["apply", "-e", "dev", "--auto-approve"]).0, 0);
     let objects = p.cloud()["objects"].as_object().map_or(0, |o| o.len());
     assert_eq!(objects, 1, "only the new network remains");
@@ -424,7 +440,10 @@ fn ignore_changes_keeps_a_drifted_or_edited_attribute_out_of_the_plan() {
     p.write("environments/dev.yaml", &env(50));
     let (code, stdout, _) = p.run(&["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{stdout}");
-    p.write("environments/dev.yaml", &env(50).replace("db.t3.micro", "db.t3.small"));
+    p.write(
+        "environments/dev.yaml",
+        &env(50).replace("db.t3.micro", "db.t3.small"),
+    );
     let (code, stdout, _) = p.run(&["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 2);
     assert!(stdout.contains("~ instance_class"), "{stdout}");
@@ -450,11 +469,19 @@ resources:
     properties: { bucket: dr-logs }
 "#;
     let module = "inputs:\n  cidr: { type: string }\nresources:\n  net:\n    type: fake_network\n    properties: { cidr_block: \"${inputs.cidr}\" }\n";
-    let p = Project::with(&[("environments/dev.yaml", env), ("modules/site/module.yaml", module)]);
+    let p = Project::with(&[
+        ("environments/dev.yaml", env),
+        ("modules/site/module.yaml", module),
+    ]);
     let (code, stdout, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let state: serde_json::Value = serde_json::from_str(&p.read(".cairn/state/dev.json")).unwrap();
-    let provider = |addr: &str| state["resources"][addr]["provider"].as_str().unwrap_or_default().to_string();
+    let provider = |addr: &str| {
+        state["resources"][addr]["provider"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
     assert_eq!(provider("module.main.fake_network.net"), "fake");
     assert_eq!(provider("module.dr.fake_network.net"), "fake.dr");
     assert_eq!(provider("fake_bucket.logs"), "fake.dr");
@@ -484,9 +511,15 @@ resources:
     let (code, stdout, stderr) = p.run(&["plan", "-e", "dev"]);
     assert_eq!(code, 0, "{stderr}");
     for zone in ["z-1", "z-2", "z-3"] {
-        assert!(stdout.contains(&format!("fake_subnet.subnet[\"{zone}\"] will be created")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("fake_subnet.subnet[\"{zone}\"] will be created")),
+            "{stdout}"
+        );
     }
-    assert!(stdout.contains("Plan: 4 to add, 0 to change, 0 to destroy."), "{stdout}");
+    assert!(
+        stdout.contains("Plan: 4 to add, 0 to change, 0 to destroy."),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -494,5 +527,31 @@ fn completions_are_printed_for_bash() {
     let p = Project::new();
     let (code, stdout, _) = p.run(&["completions", "bash"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("_cairn()"), "{}", &stdout[..stdout.len().min(200)]);
+    assert!(
+        stdout.contains("_cairn()"),
+        "{}",
+        &stdout[..stdout.len().min(200)]
+    );
+}
+
+#[test]
+fn throttling_is_retried_and_the_retries_show_with_verbose() {
+    let env = "environment: dev\nproviders:\n  fake: { failures: [{ match: fake_bucket, operation: create, error: throttled, times: 2 }] }\nresources:\n  logs:\n    type: fake_bucket\n    properties: { bucket: logs }\n";
+    let p = Project::with(&[("environments/dev.yaml", env)]);
+    let (code, stdout, stderr) = p.run(&["-v", "apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Apply complete! Resources: 1 added"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("retry 1"), "{stderr}");
+    assert!(stderr.contains("retry 2"), "{stderr}");
+    let (_, quiet, quiet_err) = {
+        let p = Project::with(&[("environments/dev.yaml", env)]);
+        p.run(&["apply", "-e", "dev", "--auto-approve"])
+    };
+    assert!(
+        !quiet_err.contains("retry"),
+        "retries are only shown with -v: {quiet}\n{quiet_err}"
+    );
 }

@@ -164,7 +164,19 @@ async fn execute(
         })
     };
     println!();
-    let hooks = ConsoleHooks::default();
+    let hooks = std::sync::Arc::new(ConsoleHooks::default());
+    // Slow resources (databases, clusters) say they are still at it, as Terraform does.
+    let ticker = {
+        let hooks = hooks.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(STILL_WORKING_EVERY);
+            interval.tick().await;
+            loop {
+                interval.tick().await;
+                hooks.report_still_working();
+            }
+        })
+    };
     let outcome = engine::apply(
         plan,
         state,
@@ -174,11 +186,12 @@ async fn execute(
             parallelism: parallelism.max(1),
             retry: RetryPolicy::default(),
         },
-        &hooks,
+        hooks.as_ref(),
         &cancel,
     )
     .await;
     watcher.abort();
+    ticker.abort();
 
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
     for report in &outcome.completed {
@@ -241,21 +254,45 @@ async fn execute(
     Ok(Outcome::Success)
 }
 
-/// Terraform-style progress lines: "Creating...", "Creation complete after 2s [id=...]".
+const STILL_WORKING_EVERY: Duration = Duration::from_secs(10);
+
+/// Terraform-style progress lines: "Creating...", "Still creating... [10s elapsed]",
+/// "Creation complete after 2s".
 #[derive(Default)]
 struct ConsoleHooks {
-    started: Mutex<Vec<(ResourceAddr, Instant)>>,
+    in_flight: Mutex<Vec<(ResourceAddr, Op, Instant)>>,
+}
+
+impl ConsoleHooks {
+    fn finished(&self, addr: &ResourceAddr, op: Op) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.retain(|(a, o, _)| !(a == addr && *o == op));
+        }
+    }
+
+    fn report_still_working(&self) {
+        if let Ok(in_flight) = self.in_flight.lock() {
+            for (addr, op, since) in in_flight.iter() {
+                println!(
+                    "{addr}: Still {}... [{} elapsed]",
+                    verb_ing(*op).to_lowercase(),
+                    format_elapsed(since.elapsed())
+                );
+            }
+        }
+    }
 }
 
 impl ApplyHooks for ConsoleHooks {
     fn on_start(&self, addr: &ResourceAddr, op: Op) {
-        if let Ok(mut started) = self.started.lock() {
-            started.push((addr.clone(), Instant::now()));
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.push((addr.clone(), op, Instant::now()));
         }
         println!("{addr}: {}...", verb_ing(op));
     }
 
     fn on_done(&self, addr: &ResourceAddr, op: Op, elapsed: Duration) {
+        self.finished(addr, op);
         println!(
             "{addr}: {} complete after {}",
             noun(op),
@@ -264,6 +301,7 @@ impl ApplyHooks for ConsoleHooks {
     }
 
     fn on_error(&self, addr: &ResourceAddr, op: Op, error: &ProviderError) {
+        self.finished(addr, op);
         println!("{addr}: {} failed: {error}", noun(op));
     }
 

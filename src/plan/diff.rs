@@ -126,7 +126,9 @@ pub async fn make_plan(
     for old in &inputs.refreshed.deposed {
         let schema = inputs.schemas.get(&old.resource_type);
         let attributes = match schema {
-            Some(schema) => attribute_changes(schema, Some(&old.attributes), None, &BTreeSet::new()),
+            Some(schema) => {
+                attribute_changes(schema, Some(&old.attributes), None, &BTreeSet::new())
+            }
             None => Vec::new(),
         };
         deletes.push(ResourceChange {
