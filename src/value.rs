@@ -120,6 +120,22 @@ impl Value {
         self.as_map().and_then(|m| m.get(name))
     }
 
+    /// Equality that looks through sensitive markers at every level (`contains`, `==`).
+    pub fn same_ignoring_sensitivity(&self, other: &Value) -> bool {
+        match (self.expose(), other.expose()) {
+            (Value::List(x), Value::List(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same_ignoring_sensitivity(q))
+            }
+            (Value::Map(x), Value::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.same_ignoring_sensitivity(v2))
+            }
+            (x, y) => x == y,
+        }
+    }
+
     /// Plain JSON, with sensitive values shown as-is and unknowns as null. Only for code paths
     /// that already decided the secret may be written (provider requests, saved plans).
     pub fn to_json_exposed(&self) -> serde_json::Value {

@@ -153,6 +153,15 @@ fn a_saved_plan_applies_once_and_is_refused_when_stale() {
         0
     );
     std::fs::copy(p.file("plan.cairn"), p.file("again.cairn")).unwrap();
+    let (code, shown, _) = p.run(&["show", "plan.cairn"]);
+    assert_eq!(code, 0);
+    assert!(
+        shown.contains("Plan: 4 to add, 0 to change, 0 to destroy."),
+        "{shown}"
+    );
+    let (_, json, _) = p.run(&["show", "plan.cairn", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).expect("show --json prints JSON");
+    assert_eq!(json["resource_changes"].as_array().map(Vec::len), Some(4));
     let (code, stdout, stderr) = p.run(&["apply", "plan.cairn"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let (code, _, stderr) = p.run(&["apply", "again.cairn"]);

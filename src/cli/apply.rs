@@ -55,30 +55,9 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         mode: PlanMode::Normal,
         replace: args.flags.replace.clone(),
     };
-    let (_, planned) = ctx.plan(env, &args.flags, &options, "apply").await?;
-    print!(
-        "{}",
-        human::render(&planned.plan, &human::HumanOptions { color: ctx.color })
-    );
-    if !planned.plan.can_apply() {
-        return Ok(Outcome::Success);
-    }
-    if !args.auto_approve
-        && !confirm(
-            "Do you want to perform these actions?\n  cairn will perform the actions described above.",
-        )?
-    {
-        println!("\nApply cancelled.");
-        return Ok(Outcome::Success);
-    }
-    execute(
-        &planned.plan,
-        planned.state,
-        planned.store.as_ref(),
-        &planned.providers,
-        args.flags.parallelism,
-    )
-    .await
+    let question =
+        "Do you want to perform these actions?\n  cairn will perform the actions described above.";
+    plan_confirm_execute(ctx, env, &args.flags, &options, args.auto_approve, question).await
 }
 
 pub async fn destroy(ctx: &Context, args: DestroyArgs) -> anyhow::Result<Outcome> {
@@ -86,9 +65,35 @@ pub async fn destroy(ctx: &Context, args: DestroyArgs) -> anyhow::Result<Outcome
         mode: PlanMode::Destroy,
         replace: Vec::new(),
     };
-    let (_, planned) = ctx
-        .plan(&args.env, &args.flags, &options, "destroy")
-        .await?;
+    let question = format!(
+        "Do you really want to destroy all resources in environment `{}`?\n  There is no undo.",
+        args.env
+    );
+    plan_confirm_execute(
+        ctx,
+        &args.env,
+        &args.flags,
+        &options,
+        args.auto_approve,
+        &question,
+    )
+    .await
+}
+
+/// Plans, shows the plan, asks (unless approved in advance) and applies.
+async fn plan_confirm_execute(
+    ctx: &Context,
+    env: &str,
+    flags: &PlanFlags,
+    options: &PlanOptions,
+    auto_approve: bool,
+    question: &str,
+) -> anyhow::Result<Outcome> {
+    let operation = match options.mode {
+        PlanMode::Normal => "apply",
+        PlanMode::Destroy => "destroy",
+    };
+    let (_, planned) = ctx.plan(env, flags, options, operation).await?;
     print!(
         "{}",
         human::render(&planned.plan, &human::HumanOptions { color: ctx.color })
@@ -96,12 +101,15 @@ pub async fn destroy(ctx: &Context, args: DestroyArgs) -> anyhow::Result<Outcome
     if !planned.plan.can_apply() {
         return Ok(Outcome::Success);
     }
-    let question = format!(
-        "Do you really want to destroy all resources in environment `{}`?\n  There is no undo.",
-        args.env
-    );
-    if !args.auto_approve && !confirm(&question)? {
-        println!("\nDestroy cancelled.");
+    if !auto_approve && !confirm(question)? {
+        println!(
+            "\n{} cancelled.",
+            if operation == "apply" {
+                "Apply"
+            } else {
+                "Destroy"
+            }
+        );
         return Ok(Outcome::Success);
     }
     execute(
@@ -109,7 +117,7 @@ pub async fn destroy(ctx: &Context, args: DestroyArgs) -> anyhow::Result<Outcome
         planned.state,
         planned.store.as_ref(),
         &planned.providers,
-        args.flags.parallelism,
+        flags.parallelism,
     )
     .await
 }

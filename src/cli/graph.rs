@@ -1,11 +1,8 @@
 //! `cairn graph -e ENV`: the resource dependency graph as DOT (default) or Mermaid.
 
 use super::Outcome;
-use super::project::{Context, diagnostics_error};
-use crate::plan::PlanMode;
-use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
+use super::project::Context;
 use crate::plan::render::graph;
-use crate::state::State;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -24,24 +21,7 @@ pub struct Args {
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let loaded = ctx.load(&args.env)?;
-    let empty = State::new(&args.env);
-    let plan = make_plan(
-        PlanInputs {
-            env: &loaded.env,
-            graph: &loaded.graph,
-            schemas: &ctx.catalog.schemas,
-            stored: None,
-            refreshed: &empty,
-            live: &Default::default(),
-            providers: None,
-        },
-        &PlanOptions {
-            mode: PlanMode::Normal,
-            replace: Vec::new(),
-        },
-    )
-    .await
-    .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
+    let plan = ctx.plan_from_scratch(&loaded).await?;
     let view = graph::from_plan(&plan, false);
     match args.format {
         Format::Dot => print!("{}", graph::dot(&view)),

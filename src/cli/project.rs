@@ -138,6 +138,30 @@ impl Context {
         Box::new(LocalStore::new(path, display, env.to_string()))
     }
 
+    /// The plan of an environment as if nothing existed yet, without touching state or the
+    /// cloud: what `validate` checks and `graph` draws.
+    pub async fn plan_from_scratch(&self, loaded: &Loaded) -> anyhow::Result<Plan> {
+        let empty = State::new(&loaded.env.name);
+        let plan = make_plan(
+            PlanInputs {
+                env: &loaded.env,
+                graph: &loaded.graph,
+                schemas: &self.catalog.schemas,
+                stored: None,
+                refreshed: &empty,
+                live: &BTreeMap::new(),
+                providers: None,
+            },
+            &PlanOptions {
+                mode: crate::plan::PlanMode::Normal,
+                replace: Vec::new(),
+            },
+        )
+        .await
+        .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
+        Ok(plan)
+    }
+
     /// Lock, read state, refresh, diff: the first half of `plan`, `apply` and `destroy`.
     pub async fn plan(
         &self,

@@ -1,10 +1,7 @@
 //! `cairn validate -e ENV`: load, type-check, graph and evaluate, without touching the cloud.
 
 use super::Outcome;
-use super::project::{Context, diagnostics_error};
-use crate::plan::PlanMode;
-use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
-use crate::state::State;
+use super::project::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,24 +12,7 @@ pub struct Args {
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let loaded = ctx.load(&args.env)?;
-    let empty = State::new(&args.env);
-    let plan = make_plan(
-        PlanInputs {
-            env: &loaded.env,
-            graph: &loaded.graph,
-            schemas: &ctx.catalog.schemas,
-            stored: None,
-            refreshed: &empty,
-            live: &Default::default(),
-            providers: None,
-        },
-        &PlanOptions {
-            mode: PlanMode::Normal,
-            replace: Vec::new(),
-        },
-    )
-    .await
-    .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
+    let plan = ctx.plan_from_scratch(&loaded).await?;
     let modules = loaded.graph.instances.len() - 1;
     println!(
         "Success! environments/{}.yaml is valid: {} resource instances in {} module{}.",

@@ -643,18 +643,7 @@ fn display_value(expr: &Expr) -> Value {
 
 /// The configuration as one expression: a literal map when fully known.
 fn config_expr(config: &BTreeMap<String, Expr>, span: &Span) -> Expr {
-    if config.values().all(|e| e.as_literal().is_some()) {
-        return Expr::literal(
-            Value::Map(
-                config
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
-                    .collect(),
-            ),
-            span.clone(),
-        );
-    }
-    Expr::new(
+    Expr::folded(
         ExprKind::Map(config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
         span.clone(),
     )

@@ -553,12 +553,12 @@ impl<'a> Walk<'a> {
         }
         let span = block.span.clone();
         let binding = if block.count.is_some() {
-            fold(
+            Expr::folded(
                 ExprKind::List(objects.into_iter().map(|(_, o)| o).collect()),
                 span,
             )
         } else if block.for_each.is_some() {
-            fold(
+            Expr::folded(
                 ExprKind::Map(
                     objects
                         .into_iter()
@@ -696,38 +696,11 @@ fn describe(value: &Value) -> &'static str {
     }
 }
 
-/// A list or map expression whose parts are all literals, as one literal.
-fn fold(kind: ExprKind, span: Span) -> Expr {
-    match &kind {
-        ExprKind::List(items) if items.iter().all(|i| i.as_literal().is_some()) => Expr::literal(
-            Value::List(
-                items
-                    .iter()
-                    .filter_map(|i| i.as_literal().cloned())
-                    .collect(),
-            ),
-            span,
-        ),
-        ExprKind::Map(entries) if entries.iter().all(|(_, v)| v.as_literal().is_some()) => {
-            Expr::literal(
-                Value::Map(
-                    entries
-                        .iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
-                        .collect(),
-                ),
-                span,
-            )
-        }
-        _ => Expr::new(kind, span),
-    }
-}
-
 fn map_of(values: &HashMap<String, Expr>, span: &Span) -> Expr {
     let mut entries: Vec<(String, Expr)> =
         values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    fold(ExprKind::Map(entries), span.clone())
+    Expr::folded(ExprKind::Map(entries), span.clone())
 }
 
 /// Every environment variable, sensitive from the moment it is read (secrets come from there).
@@ -761,10 +734,10 @@ impl Scope for ModuleScope<'_> {
                     .map(|(call, &child)| (call.clone(), map_of(&walk.outputs[child], span)))
                     .collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
-                Ok(fold(ExprKind::Map(entries), span.clone()))
+                Ok(Expr::folded(ExprKind::Map(entries), span.clone()))
             }
             "each" => match &self.each {
-                Some((key, value)) => Ok(fold(
+                Some((key, value)) => Ok(Expr::folded(
                     ExprKind::Map(vec![
                         ("key".into(), Expr::literal(Value::String(key.clone()), span.clone())),
                         ("value".into(), value.clone()),

@@ -944,7 +944,7 @@ impl Loader<'_> {
                 if parts.len() != items.len() {
                     return None;
                 }
-                Some(fold(ExprKind::List(parts), node.span.clone()))
+                Some(Expr::folded(ExprKind::List(parts), node.span.clone()))
             }
             NodeKind::Map(entries) => {
                 self.check_duplicates(entries, "key");
@@ -952,36 +952,9 @@ impl Loader<'_> {
                 for (k, v) in entries {
                     parts.push((k.name.clone(), self.expr(v)?));
                 }
-                Some(fold(ExprKind::Map(parts), node.span.clone()))
+                Some(Expr::folded(ExprKind::Map(parts), node.span.clone()))
             }
         }
-    }
-}
-
-/// A list or map expression whose parts are all literals, as one literal.
-fn fold(kind: ExprKind, span: Span) -> Expr {
-    match &kind {
-        ExprKind::List(items) if items.iter().all(|i| i.as_literal().is_some()) => Expr::literal(
-            Value::List(
-                items
-                    .iter()
-                    .filter_map(|i| i.as_literal().cloned())
-                    .collect(),
-            ),
-            span,
-        ),
-        ExprKind::Map(entries) if entries.iter().all(|(_, v)| v.as_literal().is_some()) => {
-            Expr::literal(
-                Value::Map(
-                    entries
-                        .iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
-                        .collect(),
-                ),
-                span,
-            )
-        }
-        _ => Expr::new(kind, span),
     }
 }
 

@@ -99,6 +99,27 @@ impl Expr {
         Expr::new(ExprKind::Literal(value), span)
     }
 
+    /// A list or map expression, as one literal when every part is literal.
+    pub fn folded(kind: ExprKind, span: Span) -> Expr {
+        let literal = match &kind {
+            ExprKind::List(items) => items
+                .iter()
+                .map(|i| i.as_literal().cloned())
+                .collect::<Option<Vec<_>>>()
+                .map(Value::List),
+            ExprKind::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+                .collect::<Option<std::collections::BTreeMap<_, _>>>()
+                .map(Value::Map),
+            _ => None,
+        };
+        match literal {
+            Some(value) => Expr::literal(value, span),
+            None => Expr::new(kind, span),
+        }
+    }
+
     /// Calls `f` on this expression and on every expression inside it (index expressions of
     /// traversals included), parents before children, in source order. The one walk that
     /// reference discovery, the graph and the JSON renderer share.

@@ -902,8 +902,8 @@ fn compute_binary(
 ) -> Result<Value, Diagnostic> {
     use BinaryOp::*;
     Ok(match op {
-        Eq => Value::Bool(values_equal(l, r)),
-        Ne => Value::Bool(!values_equal(l, r)),
+        Eq => Value::Bool(l.same_ignoring_sensitivity(r)),
+        Ne => Value::Bool(!l.same_ignoring_sensitivity(r)),
         And | Or => {
             let (Some(a), Some(b)) = (l.as_bool(), r.as_bool()) else {
                 let symbol = if op == And { "&&" } else { "||" };
@@ -975,21 +975,6 @@ fn numbers(op: BinaryOp, l: &Value, r: &Value, span: &Span) -> Result<(f64, f64)
         message.push_str("; arithmetic needs numbers");
     }
     Err(Diagnostic::error_at(message, span))
-}
-
-fn values_equal(a: &Value, b: &Value) -> bool {
-    match (a.expose(), b.expose()) {
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((k1, v1), (k2, v2))| k1 == k2 && values_equal(v1, v2))
-        }
-        (x, y) => x == y,
-    }
 }
 
 #[cfg(test)]

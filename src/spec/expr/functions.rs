@@ -148,22 +148,6 @@ fn show(value: &Value) -> String {
     }
 }
 
-/// Equality that looks through sensitive markers (`contains`, `index`, `distinct`).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a.expose(), b.expose()) {
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
-        }
-        (x, y) => x == y,
-    }
-}
-
 struct Args<'a> {
     name: &'a str,
     values: Vec<Value>,
@@ -519,7 +503,10 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
         }
         "contains" => {
             a.arity(2, Some(2), "list, value")?;
-            let found = a.list(0, "list")?.iter().any(|item| same(item, a.value(1)));
+            let found = a
+                .list(0, "list")?
+                .iter()
+                .any(|item| item.same_ignoring_sensitivity(a.value(1)));
             Ok(Value::Bool(found))
         }
         "keys" => {
@@ -556,7 +543,7 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
             match a
                 .list(0, "list")?
                 .iter()
-                .position(|item| same(item, wanted))
+                .position(|item| item.same_ignoring_sensitivity(wanted))
             {
                 Some(i) => Ok(Value::Number(i as f64)),
                 None => Err(a.fail(format!("the list does not contain {}", show(wanted)))),
@@ -574,7 +561,7 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
             let items = a.take_list(0, "list")?;
             let mut out: Vec<Value> = Vec::with_capacity(items.len());
             for item in items {
-                if !out.iter().any(|seen| same(seen, &item)) {
+                if !out.iter().any(|seen| seen.same_ignoring_sensitivity(&item)) {
                     out.push(item);
                 }
             }
@@ -823,7 +810,7 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
             let items = a.take_list(0, "value")?;
             let mut out: Vec<Value> = Vec::with_capacity(items.len());
             for item in items {
-                if !out.iter().any(|seen| same(seen, &item)) {
+                if !out.iter().any(|seen| seen.same_ignoring_sensitivity(&item)) {
                     out.push(item);
                 }
             }
