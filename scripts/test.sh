@@ -17,7 +17,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
 echo "== cargo test"
-cargo test --all-targets --locked -- --test-threads 2
+cargo test --workspace --all-targets --locked -- --test-threads 2
 
 echo "== benchmarks (smoke: figures only, never a pass/fail on time)"
 # The dev-profile binary the tests just built: no second build of the dependency tree.

@@ -193,7 +193,7 @@ pub struct PlanFigures {
 /// planning it from that state with no refresh. Expects a plan with no changes.
 pub async fn measure_plan(dir: &Path, resources: usize) -> Result<PlanFigures, String> {
     let resources = write_project(dir, resources).map_err(|e| e.to_string())?;
-    let catalog = Catalog::builtin();
+    let catalog = crate::providers::builtin_catalog();
     let options = PlanOptions {
         mode: PlanMode::Normal,
         replace: Vec::new(),
@@ -409,8 +409,11 @@ pub async fn measure_apply(
         project_dir: dir.to_path_buf(),
         environment: "bench".into(),
     };
-    let providers = ProviderSet::from_configs(&Catalog::builtin(), std::slice::from_ref(&config))
-        .map_err(|e| e.to_string())?;
+    let providers = ProviderSet::from_configs(
+        &crate::providers::builtin_catalog(),
+        std::slice::from_ref(&config),
+    )
+    .map_err(|e| e.to_string())?;
     let store = LocalStore::new(dir.join("state.json"), "state.json".into(), "bench".into());
     let outcome = apply(
         &workload.plan,

@@ -7,7 +7,7 @@ pub mod engine;
 pub mod graph;
 pub mod plan;
 pub mod providers;
-pub mod schema;
 pub mod spec;
 pub mod state;
-pub mod value;
+
+pub use cairn_provider::{schema, value};

@@ -97,7 +97,7 @@ impl Context {
         }
         Ok(Context {
             dir,
-            catalog: Catalog::builtin(),
+            catalog: crate::providers::builtin_catalog(),
             color: use_color(no_color),
         })
     }

@@ -12,7 +12,7 @@ use crate::addr::ResourceMode;
 use crate::plan::{Action, Plan, PlanMode, ResourceChange, StateRef};
 use crate::providers::fake::{self, CloudData};
 use crate::providers::{
-    Catalog, CreateRequest, DeleteRequest, ErrorKind, Provider, ProviderConfig, ProviderSet,
+    CreateRequest, DeleteRequest, ErrorKind, Provider, ProviderConfig, ProviderSet,
 };
 use crate::spec::expr::{Expr, ExprKind, PathStep};
 use crate::spec::span::Span;
@@ -220,8 +220,11 @@ impl Cloud {
             project_dir: dir.path().to_path_buf(),
             environment: "dev".into(),
         };
-        let providers =
-            ProviderSet::from_configs(&Catalog::builtin(), std::slice::from_ref(&config)).unwrap();
+        let providers = ProviderSet::from_configs(
+            &crate::providers::builtin_catalog(),
+            std::slice::from_ref(&config),
+        )
+        .unwrap();
         Cloud {
             _dir: dir,
             config,
