@@ -30,5 +30,6 @@ echo "== cargo test"
 cargo test --workspace --all-targets --locked -- --test-threads 2
 
 echo "== benchmarks (smoke: figures only, never a pass/fail on time)"
-# The dev-profile binary the tests just built: no second build of the dependency tree.
-cargo run --locked --quiet -- bench --quick --sizes 1000
+# The binary the integration tests just built: `cargo run` would resolve features without the
+# dev-dependencies and rebuild part of the tree.
+"$CARGO_TARGET_DIR/debug/cairn" bench --quick --sizes 1000
