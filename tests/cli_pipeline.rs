@@ -564,3 +564,61 @@ fn throttling_is_retried_and_the_retries_show_with_verbose() {
         "retries are only shown with -v: {quiet}\n{quiet_err}"
     );
 }
+
+/// Edits the fake cloud's file as someone working outside cairn would change the real cloud.
+fn edit_cloud(p: &Project, edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) {
+    let mut cloud = p.cloud();
+    let objects = cloud["objects"].as_object_mut().expect("objects");
+    edit(objects);
+    p.write(
+        ".cairn/fake-cloud.json",
+        &serde_json::to_string_pretty(&cloud).unwrap(),
+    );
+}
+
+#[test]
+fn changes_made_outside_cairn_are_planned_back_to_the_spec() {
+    let p = project();
+    assert_eq!(
+        run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0,
+        0
+    );
+    edit_cloud(&p, |objects| {
+        // Someone deleted a subnet by hand, and renamed the network.
+        let subnet = objects
+            .iter()
+            .find(|(_, o)| o["cairn:address"] == "module.network.fake_subnet.subnet[\"zone-b\"]")
+            .map(|(id, _)| id.clone())
+            .expect("subnet in the cloud");
+        objects.remove(&subnet);
+        for object in objects.values_mut() {
+            if object["cairn:address"] == "module.network.fake_network.vpc" {
+                object["attributes"]["name"] = "renamed-by-hand".into();
+            }
+        }
+    });
+    let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stdout.contains("# module.network.fake_subnet.subnet[\"zone-b\"] will be created"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("~ name = \"renamed-by-hand\" -> \"demo\""),
+        "{stdout}"
+    );
+    // The database follows the re-created subnet's new id.
+    assert!(stdout.contains("~ subnet_ids = [\"subnet-"), "{stdout}");
+    assert!(
+        stdout.contains("Plan: 1 to add, 2 to change, 0 to destroy."),
+        "{stdout}"
+    );
+    assert_eq!(
+        run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]).0,
+        0
+    );
+    assert_eq!(
+        run_with_secret(&p, &["plan", "-e", "dev", "--detailed-exitcode"]).0,
+        0
+    );
+}
