@@ -79,3 +79,32 @@ fn the_main_job_plans_applies_and_converges() {
     let (code, stdout, _) = run(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "a second plan is empty:\n{stdout}");
 }
+
+#[test]
+fn every_example_validates() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut checked = 0;
+    for example in std::fs::read_dir(&examples).unwrap().flatten() {
+        let envs = example.path().join("environments");
+        let Ok(files) = std::fs::read_dir(&envs) else { continue };
+        for file in files.flatten() {
+            let name = file.path().file_stem().unwrap().to_string_lossy().into_owned();
+            let out = assert_cmd::Command::cargo_bin("cairn")
+                .unwrap()
+                .arg("-C")
+                .arg(example.path())
+                .args(["validate", "-e", &name])
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}/{name}: {}",
+                example.path().display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "examples/ holds environments to check");
+}
