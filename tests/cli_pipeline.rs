@@ -80,7 +80,7 @@ fn secrets_never_reach_output_state_or_plan_renderings() {
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("(sensitive value)"), "{stdout}");
-    let (code, stdout2, stderr2) = run_with_secret(&p, &["apply", "plan.cairn"]);
+    let (code, stdout2, stderr2) = run_with_secret(&p, &["-vvv", "apply", "plan.cairn"]);
     assert_eq!(code, 0, "{stdout2}\n{stderr2}");
     let (_, show, _) = p.run(&["state", "show", "fake_database.db", "-e", "dev"]);
     for text in [
