@@ -379,7 +379,11 @@ pub struct ApplyFigures {
     pub resources: usize,
     pub parallelism: Option<usize>,
     pub wall_seconds: f64,
+    /// The critical path of the latencies the operations took, state writes included.
     pub critical_path_seconds: f64,
+    /// The critical path of the configured provider latencies alone: the floor any scheduler
+    /// could reach.
+    pub ideal_seconds: f64,
     pub state_writes: u64,
 }
 
@@ -445,6 +449,14 @@ pub async fn measure_apply(
         parallelism,
         wall_seconds: outcome.elapsed.as_secs_f64(),
         critical_path_seconds: critical_path(&workload.plan, &measured),
+        ideal_seconds: critical_path(
+            &workload.plan,
+            &workload
+                .latency_ms
+                .iter()
+                .filter_map(|(a, ms)| Some((a.parse().ok()?, *ms as f64 / 1000.0)))
+                .collect(),
+        ),
         state_writes,
     })
 }

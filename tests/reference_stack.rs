@@ -86,9 +86,16 @@ fn every_example_validates() {
     let mut checked = 0;
     for example in std::fs::read_dir(&examples).unwrap().flatten() {
         let envs = example.path().join("environments");
-        let Ok(files) = std::fs::read_dir(&envs) else { continue };
+        let Ok(files) = std::fs::read_dir(&envs) else {
+            continue;
+        };
         for file in files.flatten() {
-            let name = file.path().file_stem().unwrap().to_string_lossy().into_owned();
+            let name = file
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let out = assert_cmd::Command::cargo_bin("cairn")
                 .unwrap()
                 .arg("-C")

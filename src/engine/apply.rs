@@ -14,10 +14,11 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex as SyncMutex;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::task::Poll;
 use std::time::Instant;
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 use tracing::{debug, info, warn};
 
 use crate::addr::{ResourceAddr, ResourceMode};
@@ -55,6 +56,9 @@ pub async fn apply(
         hooks,
         cancel,
         journal: Mutex::new(state),
+        changes_made: AtomicU64::new(0),
+        changes_durable: AtomicU64::new(0),
+        writer: Mutex::new(()),
         known: SyncMutex::new(HashMap::new()),
         untouched: plan
             .changes
@@ -277,8 +281,16 @@ struct Run<'a> {
     opts: &'a ApplyOptions,
     hooks: &'a dyn ApplyHooks,
     cancel: &'a Cancel,
-    /// The state, and the one lock every state write goes through.
+    /// The state as this run's operations have changed it.
     journal: Mutex<State>,
+    /// Group commit: every change to `journal` takes a generation number; a write records every
+    /// change made before it started, so operations finishing together share one write instead
+    /// of queueing one each. An operation still returns only once a write holding its change
+    /// is durable.
+    changes_made: AtomicU64,
+    changes_durable: AtomicU64,
+    /// Only one state write at a time.
+    writer: Mutex<()>,
     /// Unsealed attributes returned by this run's provider calls, by address.
     known: SyncMutex<HashMap<String, Value>>,
     /// Attributes of instances this apply does not touch, from the plan.
@@ -488,11 +500,28 @@ impl Run<'_> {
         })
     }
 
-    /// Saves, reporting a failure as a state-write failure after (`done`) or before the call.
-    async fn journal(&self, state: &mut State, done: bool) -> Result<(), OpError> {
-        self.save(state)
+    /// Makes the change just made to `state` durable, reporting a failure as a state-write
+    /// failure after (`done`) or before the provider call.
+    async fn journal(&self, state: MutexGuard<'_, State>, done: bool) -> Result<(), OpError> {
+        let mine = self.changes_made.fetch_add(1, AtomicOrdering::SeqCst) + 1;
+        drop(state);
+        let _writer = self.writer.lock().await;
+        if self.changes_durable.load(AtomicOrdering::SeqCst) >= mine {
+            return Ok(()); // a write that started after this change already recorded it
+        }
+        let (mut snapshot, covered) = {
+            let state = self.journal.lock().await;
+            (
+                state.clone(),
+                self.changes_made.load(AtomicOrdering::SeqCst),
+            )
+        };
+        self.save(&mut snapshot)
             .await
-            .map_err(|error| OpError::Save { done, error })
+            .map_err(|error| OpError::Save { done, error })?;
+        self.journal.lock().await.serial = snapshot.serial;
+        self.changes_durable.store(covered, AtomicOrdering::SeqCst);
+        Ok(())
     }
 
     async fn call<T, Fut>(
@@ -559,7 +588,7 @@ impl Run<'_> {
                     dependencies: change.depends_on.clone(),
                 },
             );
-            self.journal(&mut state, false).await?;
+            self.journal(state, false).await?;
             token
         };
         let created = self
@@ -590,7 +619,7 @@ impl Run<'_> {
                         dependencies: change.depends_on.clone(),
                     },
                 );
-                self.journal(&mut state, true).await?;
+                self.journal(state, true).await?;
                 Ok(Some(created.id))
             }
             Err(error) => {
@@ -616,7 +645,7 @@ impl Run<'_> {
                         );
                     }
                 }
-                self.journal(&mut state, false).await?;
+                self.journal(state, false).await?;
                 Err(OpError::Provider(error))
             }
         }
@@ -675,7 +704,7 @@ impl Run<'_> {
                 dependencies: change.depends_on.clone(),
             },
         );
-        self.journal(&mut state, true).await?;
+        self.journal(state, true).await?;
         Ok(Some(id))
     }
 
@@ -752,7 +781,7 @@ impl Run<'_> {
                     .retain(|d| !(&d.address == addr && d.id == id));
             }
         }
-        self.journal(&mut state, true).await?;
+        self.journal(state, true).await?;
         Ok(Some(id))
     }
 
@@ -790,7 +819,7 @@ impl Run<'_> {
                 dependencies: change.depends_on.clone(),
             },
         );
-        self.journal(&mut state, true).await?;
+        self.journal(state, true).await?;
         Ok(Some(id))
     }
 
