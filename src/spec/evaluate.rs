@@ -721,6 +721,29 @@ struct ModuleScope<'a> {
 }
 
 impl Scope for ModuleScope<'_> {
+    fn root_attr(&self, root: &str, attr: &str, _span: &Span) -> Option<Result<Expr, Diagnostic>> {
+        let walk = self.walk;
+        let found = match root {
+            "inputs" | "var" => walk.inputs[self.inst].get(attr),
+            "locals" | "local" => walk.locals[self.inst].get(attr),
+            "module" => {
+                return None;
+            }
+            _ => match walk.bindings.get(&(self.inst, root.to_string()))?.kind {
+                ExprKind::Map(ref entries) => {
+                    entries.iter().find(|(k, _)| k == attr).map(|(_, v)| v)
+                }
+                ExprKind::Literal(Value::Map(ref map)) => {
+                    return map
+                        .get(attr)
+                        .map(|v| Ok(Expr::literal(v.clone(), _span.clone())));
+                }
+                _ => None,
+            },
+        };
+        found.map(|e| Ok(e.clone()))
+    }
+
     fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {
         let walk = self.walk;
         let instance = &walk.graph.instances[self.inst];

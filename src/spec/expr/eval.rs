@@ -86,15 +86,34 @@ fn sensitive(value: Value) -> Value {
     }
 }
 
+fn attr_name(step: &Step) -> &str {
+    match step {
+        Step::Attr(name) => name,
+        _ => "",
+    }
+}
+
 impl Evaluator<'_> {
     fn eval(&self, expr: &Expr) -> Result<Expr, Diagnostic> {
         let span = &expr.span;
         match &expr.kind {
             ExprKind::Literal(_) => Ok(expr.clone()),
             ExprKind::Ref { root, steps } => {
-                let base = self.scope.root(root, span)?;
+                // `inputs.cidr` needs one input, not all of them: let the scope pick it.
+                let picked = match steps.first() {
+                    Some(Step::Attr(attr)) => self.scope.root_attr(root, attr, span).transpose()?,
+                    _ => None,
+                };
+                let (base, steps, what) = match picked {
+                    Some(value) => (
+                        value,
+                        &steps[1..],
+                        format!("{root}.{}", attr_name(&steps[0])),
+                    ),
+                    None => (self.scope.root(root, span)?, &steps[..], root.clone()),
+                };
                 let base = self.settle(base)?;
-                let result = self.apply_steps(base, steps, root.clone(), span)?;
+                let result = self.apply_steps(base, steps, what, span)?;
                 match result.kind {
                     ExprKind::Literal(_) => Ok(result),
                     // The root's value may hold partly known nodes; fold what is known now.

@@ -28,6 +28,18 @@ pub trait Scope {
     /// name is an error diagnostic at `span` that says what names exist.
     fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic>;
 
+    /// The value of `root.attr` alone, when the scope can give it without building all of
+    /// `root` (`inputs.cidr` needs one input, not a map of all of them). `None` falls back to
+    /// [`Scope::root`]; a missing attribute should also fall back, so the error says what exists.
+    fn root_attr(
+        &self,
+        _root: &str,
+        _attr: &str,
+        _span: &Span,
+    ) -> Option<Result<Expr, Diagnostic>> {
+        None
+    }
+
     /// The attributes of a resource instance by absolute address, when they are known now (at
     /// apply time, from state). `None` keeps a `ResourceAttr` residual.
     fn resource(&self, _addr: &str) -> Option<Value> {
