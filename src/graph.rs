@@ -167,6 +167,19 @@ impl ConfigGraph {
                         attrs: parts.collect(),
                         span: &dep.span,
                     };
+                    // `depends_on: [module.x]` waits for every resource of that module, as in
+                    // Terraform, not only for what its outputs use.
+                    let whole_module = match (r.root, r.attrs.as_slice()) {
+                        ("module", [call]) => instances[inst].children.get(*call),
+                        (call, []) => instances[inst].children.get(call),
+                        _ => None,
+                    };
+                    if let Some(&child) = whole_module {
+                        for target in resources_within(&instances, child) {
+                            edges.push((item, target, dep.span.clone()));
+                        }
+                        continue;
+                    }
                     match resolve(&instances, inst, &r) {
                         Ok(targets) => {
                             edges.extend(targets.into_iter().map(|t| (item, t, dep.span.clone())))
@@ -268,6 +281,17 @@ fn stable_topo(
                 ready.push(Reverse(graph[e.target()]));
             }
         }
+    }
+    out
+}
+
+/// Every resource item of a module instance and the modules it calls.
+fn resources_within(instances: &[ModuleInstance], inst: usize) -> Vec<Item> {
+    let mut out: Vec<Item> = (0..instances[inst].module.resources.len())
+        .map(|idx| Item::Resource { inst, idx })
+        .collect();
+    for &child in instances[inst].children.values() {
+        out.extend(resources_within(instances, child));
     }
     out
 }

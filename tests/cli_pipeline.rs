@@ -622,3 +622,38 @@ fn changes_made_outside_cairn_are_planned_back_to_the_spec() {
         0
     );
 }
+
+#[test]
+fn depends_on_a_module_waits_for_every_resource_in_it() {
+    let env = r#"environment: dev
+providers:
+  fake: { latency_ms: 50 }
+modules:
+  network: { source: network, inputs: { name: demo, zones: [zone-a, zone-b] } }
+resources:
+  logs:
+    type: fake_bucket
+    properties: { bucket: logs }
+    depends_on: [module.network]
+"#;
+    let p = Project::with(&[
+        ("environments/dev.yaml", env),
+        ("modules/network/module.yaml", NETWORK_MODULE),
+    ]);
+    let (code, stdout, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stderr}");
+    let bucket = stdout
+        .find("fake_bucket.logs: Creating")
+        .expect("bucket created");
+    for subnet in ["zone-a", "zone-b"] {
+        let done = stdout
+            .find(&format!(
+                "module.network.fake_subnet.subnet[\"{subnet}\"]: Creation complete"
+            ))
+            .expect("subnet created");
+        assert!(
+            done < bucket,
+            "the bucket waited for the subnets:\n{stdout}"
+        );
+    }
+}
