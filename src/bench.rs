@@ -347,6 +347,7 @@ pub fn layered_workload(
         prior_state: crate::plan::StateRef {
             lineage: None,
             serial: 0,
+            path: None,
         },
         providers: Vec::new(),
         changes,

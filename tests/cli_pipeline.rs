@@ -657,3 +657,15 @@ resources:
         );
     }
 }
+
+#[test]
+fn a_saved_plan_finds_a_state_kept_at_a_custom_path() {
+    let env = "environment: dev\nbackend: { local: { path: state/dev-state.json } }\nproviders:\n  fake: {}\nresources:\n  logs:\n    type: fake_bucket\n    properties: { bucket: logs }\n";
+    let p = Project::with(&[("environments/dev.yaml", env)]);
+    assert_eq!(p.run(&["plan", "-e", "dev", "--out", "plan.cairn"]).0, 0);
+    let (code, stdout, stderr) = p.run(&["apply", "plan.cairn"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(p.file("state/dev-state.json").is_file());
+    assert!(!p.file(".cairn/state/dev.json").exists());
+    assert_eq!(p.run(&["plan", "-e", "dev", "--detailed-exitcode"]).0, 0);
+}

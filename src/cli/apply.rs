@@ -129,7 +129,10 @@ async fn apply_saved(
     flags: &PlanFlags,
 ) -> anyhow::Result<Outcome> {
     let plan = crate::plan::file::load(&ctx.dir.join(file))?;
-    let store = ctx.store(&plan.environment, &Backend::Local { path: None });
+    let backend = Backend::Local {
+        path: plan.prior_state.path.as_ref().map(PathBuf::from),
+    };
+    let store = ctx.store(&plan.environment, &backend);
     let _lock = store
         .lock(LockInfo::for_current_process("apply"), flags.lock_timeout)
         .await

@@ -198,7 +198,7 @@ impl Context {
             state = refreshed.state;
             live = refreshed.live;
         }
-        let plan = make_plan(
+        let mut plan = make_plan(
             PlanInputs {
                 env: &loaded.env,
                 graph: &loaded.graph,
@@ -212,6 +212,9 @@ impl Context {
         )
         .await
         .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
+        // A saved plan must find this state again without reading the YAML.
+        let Backend::Local { path } = &loaded.env.backend;
+        plan.prior_state.path = path.as_ref().map(|p| p.to_string_lossy().into_owned());
         Ok((
             loaded,
             Planned {

@@ -181,6 +181,7 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         prior_state: StateRef {
             lineage: None,
             serial: 0,
+            path: None,
         },
         providers: Vec::new(),
         changes,

@@ -189,6 +189,7 @@ pub async fn make_plan(
         prior_state: StateRef {
             lineage: inputs.stored.map(|s| s.lineage.clone()),
             serial: inputs.stored.map_or(0, |s| s.serial),
+            path: None,
         },
         providers: evaluated.providers,
         changes,

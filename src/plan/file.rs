@@ -371,6 +371,7 @@ mod tests {
             prior_state: StateRef {
                 lineage: Some("lin-a".to_string()),
                 serial: 4,
+                path: None,
             },
             providers: vec![ProviderConfig {
                 name: "fake".to_string(),
@@ -628,6 +629,7 @@ mod tests {
         first.prior_state = StateRef {
             lineage: None,
             serial: 0,
+            path: None,
         };
         assert_eq!(check_applicable(&first, Some("stg"), None), Ok(()));
     }
@@ -683,6 +685,7 @@ mod tests {
         first.prior_state = StateRef {
             lineage: None,
             serial: 0,
+            path: None,
         };
         let err =
             check_applicable(&first, Some("stg"), Some(&state("stg", "lin-a", 2))).unwrap_err();

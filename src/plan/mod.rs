@@ -46,6 +46,10 @@ pub struct StateRef {
     /// `None` when the environment had no state yet.
     pub lineage: Option<String>,
     pub serial: u64,
+    /// The state file, relative to the project, when the environment sets
+    /// `backend.local.path`; `None` for the default `.cairn/state/ENV.json`.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// What apply does with one instance. Replacements come in the two orders Terraform has.

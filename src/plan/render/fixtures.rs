@@ -129,6 +129,7 @@ fn plan(mode: PlanMode, changes: Vec<ResourceChange>, outputs: Vec<OutputChange>
         prior_state: StateRef {
             lineage: Some("5f0c7a2e-lineage".to_string()),
             serial: 7,
+            path: None,
         },
         providers: vec![ProviderConfig {
             name: "fake".to_string(),
