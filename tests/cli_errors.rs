@@ -184,3 +184,16 @@ fn several_mistakes_are_reported_together() {
     assert!(stderr.contains("fake_databse"), "{stderr}");
     assert!(stderr.contains("found 2 problems"), "{stderr}");
 }
+
+#[test]
+fn missing_environment_variable() {
+    let e = env(
+        "resources:\n  db:\n    type: fake_database\n    properties:\n      engine: postgres\n      instance_class: db.t3.micro\n      username: app\n      password: ${env.CAIRN_TEST_UNSET_PASSWORD}\n",
+    );
+    let stderr = validate(&[("environments/dev.yaml", &e)]);
+    assert!(
+        !stderr.contains("PATH"),
+        "other variables' names are not listed: {stderr}"
+    );
+    insta::assert_snapshot!(stderr);
+}

@@ -233,6 +233,10 @@ struct StaticScope<'a> {
 }
 
 impl Scope for StaticScope<'_> {
+    fn root_attr(&self, root: &str, attr: &str, span: &Span) -> Option<Result<Expr, Diagnostic>> {
+        (root == "env").then(|| environment_variable(attr, span))
+    }
+
     fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {
         match name {
             "env" => Ok(environment_variables()),
@@ -703,6 +707,27 @@ fn map_of(values: &HashMap<String, Expr>, span: &Span) -> Expr {
     Expr::folded(ExprKind::Map(entries), span.clone())
 }
 
+/// One environment variable, sensitive from the moment it is read, or why it cannot be.
+fn environment_variable(name: &str, span: &Span) -> Result<Expr, Diagnostic> {
+    match std::env::var(name) {
+        Ok(value) => Ok(Expr::literal(
+            Value::Sensitive(Box::new(Value::String(value))),
+            span.clone(),
+        )),
+        Err(std::env::VarError::NotPresent) => Err(Diagnostic::error_at(
+            format!("the environment variable `{name}` is not set"),
+            span,
+        )
+        .with_help(format!(
+            "export {name}=... before running cairn, or give a fallback with `lookup(env, \"{name}\", \"default\")`"
+        ))),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Diagnostic::error_at(
+            format!("the environment variable `{name}` is not valid UTF-8"),
+            span,
+        )),
+    }
+}
+
 /// Every environment variable, sensitive from the moment it is read (secrets come from there).
 fn environment_variables() -> Expr {
     let vars: BTreeMap<String, Value> = std::env::vars_os()
@@ -729,6 +754,7 @@ impl Scope for ModuleScope<'_> {
             "module" => {
                 return None;
             }
+            "env" => return Some(environment_variable(attr, _span)),
             _ => match walk.bindings.get(&(self.inst, root.to_string()))?.kind {
                 ExprKind::Map(ref entries) => {
                     entries.iter().find(|(k, _)| k == attr).map(|(_, v)| v)
