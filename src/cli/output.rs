@@ -25,8 +25,14 @@ pub fn report(err: &anyhow::Error) {
         return;
     }
     let _ = writeln!(stderr, "error: {err}");
+    let mut said = err.to_string();
     for cause in err.chain().skip(1) {
-        let _ = writeln!(stderr, "  caused by: {cause}");
+        // Many errors already quote their cause; say it once.
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            let _ = writeln!(stderr, "  caused by: {text}");
+            said.push_str(&text);
+        }
     }
 }
 

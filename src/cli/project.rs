@@ -162,6 +162,27 @@ impl Context {
         Ok(plan)
     }
 
+    /// The environment's provider instances; a bad setting points at its provider block.
+    fn providers(
+        &self,
+        loaded: &Loaded,
+        configs: &[crate::providers::ProviderConfig],
+    ) -> anyhow::Result<ProviderSet> {
+        let mut set = ProviderSet::default();
+        for (config, block) in configs.iter().zip(&loaded.env.providers) {
+            match self.catalog.instantiate(config) {
+                Ok(provider) => {
+                    set.instances.insert(config.key(), provider);
+                }
+                Err(e) => {
+                    let d = Diagnostic::error_at(e.message, &block.span);
+                    return Err(diagnostics_error(&loaded.sources, &[d]).into());
+                }
+            }
+        }
+        Ok(set)
+    }
+
     /// Lock, read state, refresh, diff: the first half of `plan`, `apply` and `destroy`.
     pub async fn plan(
         &self,
@@ -182,7 +203,7 @@ impl Context {
         // Providers come from the spec's provider blocks, evaluated without touching resources.
         let configs = crate::spec::evaluate::provider_configs(&loaded.env)
             .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
-        let providers = ProviderSet::from_configs(&self.catalog, &configs)?;
+        let providers = self.providers(&loaded, &configs)?;
 
         let mut live = BTreeMap::new();
         if flags.refresh && !state.resources.is_empty() {
