@@ -669,3 +669,48 @@ fn a_saved_plan_finds_a_state_kept_at_a_custom_path() {
     assert!(!p.file(".cairn/state/dev.json").exists());
     assert_eq!(p.run(&["plan", "-e", "dev", "--detailed-exitcode"]).0, 0);
 }
+
+#[test]
+fn lock_timeout_waits_for_the_holder_to_finish() {
+    let p = Project::with(&[
+        ("environments/dev.yaml", &dev_env("latency_ms: 300")),
+        ("modules/network/module.yaml", NETWORK_MODULE),
+    ]);
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("cairn"))
+        .current_dir(p.path())
+        .args(["apply", "-e", "dev", "--auto-approve"])
+        .env("DEMO_DB_PASSWORD", SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = p.file(".cairn/state/dev.lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&lock)
+        .map(|s| s.is_empty())
+        .unwrap_or(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first apply never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (code, stdout, stderr) = run_with_secret(
+        &p,
+        &[
+            "plan",
+            "-e",
+            "dev",
+            "--lock-timeout",
+            "30s",
+            "--detailed-exitcode",
+        ],
+    );
+    assert!(first.wait().unwrap().success());
+    assert_eq!(
+        code, 0,
+        "the plan ran after the apply released the lock:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("No changes."), "{stdout}");
+}
