@@ -197,3 +197,20 @@ fn missing_environment_variable() {
     );
     insta::assert_snapshot!(stderr);
 }
+
+#[test]
+fn hostile_shapes_fail_with_messages_not_crashes() {
+    for (what, body) in [
+        ("deep nesting", format!("locals:\n  x: {}{}\n", "[".repeat(200), "]".repeat(200))),
+        ("an alias bomb", "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nlocals:\n  y: 1\n".to_string()),
+        ("a huge count", "resources:\n  n:\n    type: fake_network\n    count: 100000000\n    properties: { cidr_block: 10.0.0.0/16 }\n".to_string()),
+        ("a scalar document", "just a string\n".to_string()),
+        ("a list document", "- a\n- b\n".to_string()),
+    ] {
+        let p = Project::with(&[("environments/dev.yaml", &body)]);
+        let (code, _, stderr) = p.run(&["validate", "-e", "dev"]);
+        assert_eq!(code, 1, "{what}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{what}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    }
+}

@@ -13,6 +13,9 @@ use super::span::Span;
 /// Deeper nesting than this is refused: no spec needs it, and a hostile one would exhaust the
 /// stack.
 const MAX_DEPTH: usize = 64;
+/// A document may expand (through aliases) to at most this many nodes: a "billion laughs"
+/// alias bomb must fail with a message, not exhaust memory.
+const MAX_NODES: usize = 1_000_000;
 /// Larger files are refused before parsing.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -76,6 +79,7 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, Diagnostic> {
     }
     let mut builder = Builder {
         file: file.clone(),
+        nodes: 0,
         anchors: HashMap::new(),
         stack: Vec::new(),
         root: None,
@@ -121,7 +125,10 @@ enum Frame {
 
 struct Builder {
     file: Arc<str>,
-    anchors: HashMap<usize, Node>,
+    /// Nodes built so far, aliases counted at their full size.
+    nodes: usize,
+    /// Anchored nodes with their size in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
     stack: Vec<Frame>,
     root: Option<Node>,
 }
@@ -162,17 +169,19 @@ impl Builder {
                 };
                 let node = Node { kind, span };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), 1));
                 }
+                self.count(1, &node.span)?;
                 self.push(node)
             }
             Event::Alias(anchor) => {
-                let node = self.anchors.get(&anchor).cloned().ok_or_else(|| {
+                let (node, size) = self.anchors.get(&anchor).cloned().ok_or_else(|| {
                     Diagnostic::error_at(
                         "this alias refers to an anchor that is not defined",
                         &span,
                     )
                 })?;
+                self.count(size, &span)?;
                 self.push(node)
             }
             Event::SequenceStart(anchor, _) => self.open(Frame::Seq {
@@ -213,13 +222,27 @@ impl Builder {
                     ),
                     None => return Ok(()),
                 };
+                self.count(1, &node.0.span)?;
                 if node.1 > 0 {
-                    self.anchors.insert(node.1, node.0.clone());
+                    let size = size_of(&node.0);
+                    self.anchors.insert(node.1, (node.0.clone(), size));
                 }
                 self.push(node.0)
             }
             _ => Ok(()),
         }
+    }
+
+    fn count(&mut self, added: usize, span: &Span) -> Result<(), Diagnostic> {
+        self.nodes = self.nodes.saturating_add(added);
+        if self.nodes > MAX_NODES {
+            return Err(Diagnostic::error_at(
+                format!("the document expands to more than {MAX_NODES} values"),
+                span,
+            )
+            .with_help("aliases (`*name`) copy what they refer to; nested aliases multiply"));
+        }
+        Ok(())
     }
 
     fn open(&mut self, frame: Frame) -> Result<(), Diagnostic> {
@@ -278,6 +301,14 @@ impl Builder {
                 Ok(())
             }
         }
+    }
+}
+
+fn size_of(node: &Node) -> usize {
+    1 + match &node.kind {
+        NodeKind::Seq(items) => items.iter().map(size_of).sum(),
+        NodeKind::Map(entries) => entries.iter().map(|(_, v)| 1 + size_of(v)).sum(),
+        _ => 0,
     }
 }
 
@@ -349,6 +380,33 @@ mod tests {
             [
                 "a number", "a number", "a bool", "null", "a string", "a string", "a string"
             ]
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_text(text in "\\PC{0,200}") {
+            let _ = parse_str(&text);
+        }
+
+        #[test]
+        fn never_panics_on_yaml_shaped_text(text in "([a-z{}\\[\\],:&*!|>'\"#\n -]|  ){0,120}") {
+            let _ = parse_str(&text);
+        }
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_with_a_message() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse_str(&text).unwrap_err();
+        assert!(
+            err.message.contains("expands to more than"),
+            "{}",
+            err.message
         );
     }
 
