@@ -16,7 +16,11 @@ pub fn text<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
     config.get(name).map(Value::expose).and_then(Value::as_str)
 }
 
-pub fn required<'a>(resource_type: &str, config: &'a Value, name: &str) -> Result<&'a str, ProviderError> {
+pub fn required<'a>(
+    resource_type: &str,
+    config: &'a Value,
+    name: &str,
+) -> Result<&'a str, ProviderError> {
     text(config, name).ok_or_else(|| invalid(resource_type, format!("`{name}` is required")))
 }
 
@@ -73,8 +77,10 @@ impl Attrs {
         self
     }
     pub fn opt(mut self, name: &str, value: Option<impl Into<Value>>) -> Attrs {
-        self.0
-            .insert(name.to_string(), value.map(Into::into).unwrap_or(Value::Null));
+        self.0.insert(
+            name.to_string(),
+            value.map(Into::into).unwrap_or(Value::Null),
+        );
         self
     }
     pub fn build(self) -> Value {

@@ -28,7 +28,8 @@ pub struct Settings {
 
 impl Settings {
     pub fn parse(key: &str, settings: &Value) -> Result<Settings, ProviderError> {
-        let bad = |m: String| ProviderError::new(ErrorKind::Invalid, format!("provider `{key}`: {m}"));
+        let bad =
+            |m: String| ProviderError::new(ErrorKind::Invalid, format!("provider `{key}`: {m}"));
         let empty = BTreeMap::new();
         let map = match settings {
             Value::Null => &empty,
@@ -145,7 +146,10 @@ mod tests {
             Settings::parse("aws", &settings).unwrap().region.as_deref(),
             Some("ap-northeast-1")
         );
-        assert_eq!(Settings::parse("aws", &Value::Null).unwrap(), Settings::default());
+        assert_eq!(
+            Settings::parse("aws", &Value::Null).unwrap(),
+            Settings::default()
+        );
         let typo = Value::Map(BTreeMap::from([(
             "regoin".to_string(),
             Value::string("us-east-1"),

@@ -39,7 +39,9 @@ pub fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
 }
 
 pub fn owner_address(tags: &[Tag]) -> Option<&str> {
-    tag_pairs(tags).find(|(k, _)| *k == ADDRESS_TAG).map(|(_, v)| v)
+    tag_pairs(tags)
+        .find(|(k, _)| *k == ADDRESS_TAG)
+        .map(|(_, v)| v)
 }
 
 /// Brings a resource's tags from `prior` to `config` (never touching the ownership tag).

@@ -3,7 +3,6 @@
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cairn_provider::provider::{ErrorKind, ProviderError};
 
@@ -31,7 +30,10 @@ pub fn classify(code: &str, status: Option<u16>) -> ErrorKind {
     if code.starts_with("AccessDenied")
         || matches!(
             code,
-            "UnauthorizedOperation" | "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch"
+            "UnauthorizedOperation"
+                | "AuthFailure"
+                | "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
         )
     {
         return ErrorKind::AccessDenied;
@@ -51,7 +53,10 @@ pub fn classify(code: &str, status: Option<u16>) -> ErrorKind {
         || code.starts_with("Malformed")
         || matches!(
             code,
-            "ValidationError" | "MissingParameter" | "UnknownParameter" | "IllegalLocationConstraintException"
+            "ValidationError"
+                | "MissingParameter"
+                | "UnknownParameter"
+                | "IllegalLocationConstraintException"
         )
     {
         return ErrorKind::Invalid;
@@ -81,7 +86,7 @@ where
             )
         }
         None => {
-            let detail = DisplayErrorContext(&err).to_string();
+            let detail = chain(&err);
             let kind = match status {
                 Some(s) => classify("", Some(s)),
                 None => ErrorKind::Other,
@@ -92,6 +97,21 @@ where
             ProviderError::new(kind, format!("{operation}: {detail}"))
         }
     }
+}
+
+/// An error and its causes, `: `-separated (without the raw response the SDK's debug form shows).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The error for "no credentials anywhere", naming where the SDK looked.
@@ -119,17 +139,41 @@ mod tests {
 
     #[test]
     fn aws_codes_map_to_the_kinds_the_engine_acts_on() {
-        assert_eq!(classify("RequestLimitExceeded", Some(503)), ErrorKind::Throttled);
+        assert_eq!(
+            classify("RequestLimitExceeded", Some(503)),
+            ErrorKind::Throttled
+        );
         assert_eq!(classify("Throttling", Some(400)), ErrorKind::Throttled);
         assert_eq!(classify("", Some(429)), ErrorKind::Throttled);
-        assert_eq!(classify("InvalidSubnetID.NotFound", Some(400)), ErrorKind::NotFound);
+        assert_eq!(
+            classify("InvalidSubnetID.NotFound", Some(400)),
+            ErrorKind::NotFound
+        );
         assert_eq!(classify("NoSuchBucket", Some(404)), ErrorKind::NotFound);
-        assert_eq!(classify("UnauthorizedOperation", Some(403)), ErrorKind::AccessDenied);
-        assert_eq!(classify("AccessDeniedException", Some(400)), ErrorKind::AccessDenied);
-        assert_eq!(classify("DependencyViolation", Some(400)), ErrorKind::Conflict);
-        assert_eq!(classify("BucketAlreadyOwnedByYou", Some(409)), ErrorKind::Conflict);
-        assert_eq!(classify("InvalidPermission.Duplicate", Some(400)), ErrorKind::Conflict);
-        assert_eq!(classify("InvalidParameterValue", Some(400)), ErrorKind::Invalid);
+        assert_eq!(
+            classify("UnauthorizedOperation", Some(403)),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            classify("AccessDeniedException", Some(400)),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            classify("DependencyViolation", Some(400)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify("BucketAlreadyOwnedByYou", Some(409)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify("InvalidPermission.Duplicate", Some(400)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify("InvalidParameterValue", Some(400)),
+            ErrorKind::Invalid
+        );
         assert_eq!(classify("InternalError", Some(500)), ErrorKind::Other);
     }
 }

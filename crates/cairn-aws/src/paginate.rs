@@ -39,7 +39,11 @@ mod tests {
     use std::cell::RefCell;
 
     /// Serves `pages` like an API would: page i's token is "p{i+1}".
-    fn serve(pages: Vec<Vec<u32>>) -> impl FnMut(Option<String>) -> std::future::Ready<Result<(Vec<u32>, Option<String>), ProviderError>> {
+    fn serve(
+        pages: Vec<Vec<u32>>,
+    ) -> impl FnMut(
+        Option<String>,
+    ) -> std::future::Ready<Result<(Vec<u32>, Option<String>), ProviderError>> {
         let seen = RefCell::new(Vec::<Option<String>>::new());
         move |token| {
             seen.borrow_mut().push(token.clone());

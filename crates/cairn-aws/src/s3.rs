@@ -37,7 +37,9 @@ where
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = JoinSet::new();
     for item in items {
-        let Some(bucket) = bucket_of(item) else { continue };
+        let Some(bucket) = bucket_of(item) else {
+            continue;
+        };
         let (client, item, read, permits) =
             (client.clone(), item.clone(), read.clone(), permits.clone());
         tasks.spawn(async move {
@@ -53,7 +55,13 @@ where
             .map_err(|e| ProviderError::new(ErrorKind::Other, format!("an S3 read failed: {e}")))?;
         match result {
             Ok(Some(attributes)) => {
-                found.insert(address, ReadResult { id: bucket, attributes });
+                found.insert(
+                    address,
+                    ReadResult {
+                        id: bucket,
+                        attributes,
+                    },
+                );
             }
             Ok(None) => {}
             Err(e) if e.kind == ErrorKind::NotFound => {}

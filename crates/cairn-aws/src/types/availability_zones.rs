@@ -31,7 +31,9 @@ impl Data for AvailabilityZones {
     }
 
     async fn read(&self, aws: &Clients, req: &DataRequest) -> Result<Value, ProviderError> {
-        let state = text(&req.config, "state").unwrap_or("available").to_string();
+        let state = text(&req.config, "state")
+            .unwrap_or("available")
+            .to_string();
         let out = aws
             .ec2
             .describe_availability_zones()

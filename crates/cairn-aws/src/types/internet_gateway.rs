@@ -64,7 +64,9 @@ impl Resource for InternetGateway {
         .await?;
         let mut found = BTreeMap::new();
         for (address, g) in gateways {
-            let Some(id) = g.internet_gateway_id() else { continue };
+            let Some(id) = g.internet_gateway_id() else {
+                continue;
+            };
             let owner = g.owner_id().unwrap_or_default();
             let vpc = g.attachments().iter().find_map(|a| a.vpc_id());
             let attributes = Attrs::new()
@@ -89,7 +91,11 @@ impl Resource for InternetGateway {
         let out = aws
             .ec2
             .create_internet_gateway()
-            .tag_specifications(tag_spec(ResourceType::InternetGateway, &req.config, &req.address))
+            .tag_specifications(tag_spec(
+                ResourceType::InternetGateway,
+                &req.config,
+                &req.address,
+            ))
             .send()
             .await
             .map_err(|e| sdk_error("CreateInternetGateway", e))?;

@@ -14,7 +14,9 @@ use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 use cairn_provider::value::Value;
 
 use super::{PROVIDER, Resource};
-use crate::attrs::{ADDRESS_TAG, Attrs, arn_schema, flag, id_schema, required, tags, tags_schema, tags_value};
+use crate::attrs::{
+    ADDRESS_TAG, Attrs, arn_schema, flag, id_schema, required, tags, tags_schema, tags_value,
+};
 use crate::config::Clients;
 use crate::errors::sdk_error;
 use crate::s3::read_each;
@@ -42,7 +44,10 @@ impl Resource for Bucket {
             .attr(id_schema())
             .attr(arn_schema())
             .attr(AttrSchema::computed("bucket_domain_name", AttrType::String))
-            .attr(AttrSchema::computed("bucket_regional_domain_name", AttrType::String))
+            .attr(AttrSchema::computed(
+                "bucket_regional_domain_name",
+                AttrType::String,
+            ))
             .attr(AttrSchema::computed("region", AttrType::String))
     }
 
@@ -70,7 +75,10 @@ impl Resource for Bucket {
                         Vec::new()
                     }
                 };
-                let owner = tags.iter().find(|t| t.key == ADDRESS_TAG).map(|t| t.value.as_str());
+                let owner = tags
+                    .iter()
+                    .find(|t| t.key == ADDRESS_TAG)
+                    .map(|t| t.value.as_str());
                 // A pending create is ours only if it carries our address.
                 if item.id.is_none() && owner != Some(item.address.as_str()) {
                     return Ok(None);
@@ -81,7 +89,10 @@ impl Resource for Bucket {
                         .set("bucket", bucket.as_str())
                         .set("arn", format!("arn:aws:s3:::{bucket}"))
                         .set("force_destroy", flag(&item.prior, "force_destroy", false))
-                        .set("tags", tags_value(tags.iter().map(|t| (t.key.as_str(), t.value.as_str()))))
+                        .set(
+                            "tags",
+                            tags_value(tags.iter().map(|t| (t.key.as_str(), t.value.as_str()))),
+                        )
                         .set("bucket_domain_name", format!("{bucket}.s3.amazonaws.com"))
                         .set(
                             "bucket_regional_domain_name",
@@ -106,7 +117,9 @@ impl Resource for Bucket {
                     .build(),
             );
         }
-        call.send().await.map_err(|e| sdk_error("CreateBucket", e))?;
+        call.send()
+            .await
+            .map_err(|e| sdk_error("CreateBucket", e))?;
         put_tags(aws, bucket, &req.config, &req.address).await?;
         Ok(bucket.to_string())
     }
@@ -134,9 +147,17 @@ impl Resource for Bucket {
 }
 
 /// Replaces the bucket's tags with the configuration's plus the ownership tag.
-async fn put_tags(aws: &Clients, bucket: &str, config: &Value, address: &str) -> Result<(), ProviderError> {
+async fn put_tags(
+    aws: &Clients,
+    bucket: &str,
+    config: &Value,
+    address: &str,
+) -> Result<(), ProviderError> {
     let mut set = Vec::new();
-    for (k, v) in tags(config).into_iter().chain([(ADDRESS_TAG.to_string(), address.to_string())]) {
+    for (k, v) in tags(config)
+        .into_iter()
+        .chain([(ADDRESS_TAG.to_string(), address.to_string())])
+    {
         set.push(
             Tag::builder()
                 .key(k)
@@ -171,7 +192,10 @@ async fn empty_bucket(aws: &Clients, bucket: &str) -> Result<(), ProviderError> 
             .map_err(|e| sdk_error("ListObjectVersions", e))?;
         let mut objects = Vec::new();
         let versions = out.versions().iter().map(|v| (v.key(), v.version_id()));
-        let markers = out.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        let markers = out
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id()));
         for (key, version) in versions.chain(markers) {
             let Some(key) = key else { continue };
             objects.push(

@@ -32,12 +32,18 @@ fn status_of(config: &Value) -> Result<&str, ProviderError> {
         "Enabled" | "Suspended" | "Disabled" => Ok(status),
         other => Err(invalid(
             TYPE,
-            format!("versioning_configuration.status `{other}` is not one of Enabled, Suspended, Disabled"),
+            format!(
+                "versioning_configuration.status `{other}` is not one of Enabled, Suspended, Disabled"
+            ),
         )),
     }
 }
 
-async fn put(aws: &Clients, bucket: &str, status: BucketVersioningStatus) -> Result<(), ProviderError> {
+async fn put(
+    aws: &Clients,
+    bucket: &str,
+    status: BucketVersioningStatus,
+) -> Result<(), ProviderError> {
     aws.s3
         .put_bucket_versioning()
         .bucket(bucket)
@@ -46,6 +52,27 @@ async fn put(aws: &Clients, bucket: &str, status: BucketVersioningStatus) -> Res
         .await
         .map_err(|e| sdk_error("PutBucketVersioning", e))?;
     Ok(())
+}
+
+/// The status of a successful answer the SDK could not parse. moto 5.2.1 wraps the
+/// `VersioningConfiguration` document in a `GetBucketVersioningResponse` root, which the SDK
+/// rejects; the `<Status>` element inside is the same as AWS's.
+fn status_from_body<E>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Option<Option<String>> {
+    let raw = err.raw_response()?;
+    if raw.status().as_u16() != 200 {
+        return None;
+    }
+    let body = std::str::from_utf8(raw.body().bytes()?).ok()?;
+    let status = body
+        .split_once("<Status>")
+        .and_then(|(_, rest)| rest.split_once("</Status>"))
+        .map(|(status, _)| status.to_string());
+    Some(status)
 }
 
 #[async_trait]
@@ -68,13 +95,14 @@ impl Resource for Versioning {
         items: &[ReadItem],
     ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
         read_each(&aws.s3, items, |s3, bucket, _item| async move {
-            let out = s3
-                .get_bucket_versioning()
-                .bucket(&bucket)
-                .send()
-                .await
-                .map_err(|e| sdk_error("GetBucketVersioning", e))?;
-            let status = out.status().map(|s| s.as_str()).unwrap_or("Disabled");
+            let status = match s3.get_bucket_versioning().bucket(&bucket).send().await {
+                Ok(out) => out.status().map(|s| s.as_str().to_string()),
+                Err(err) => match status_from_body(&err) {
+                    Some(status) => status,
+                    None => return Err(sdk_error("GetBucketVersioning", err)),
+                },
+            };
+            let status = status.unwrap_or_else(|| "Disabled".to_string());
             let config = Value::Map(BTreeMap::from([(
                 "status".to_string(),
                 Value::string(status),

@@ -121,7 +121,9 @@ impl Resource for SecurityGroup {
             .map_err(|e| sdk_error("CreateSecurityGroup", e))?;
         let id = out
             .group_id()
-            .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateSecurityGroup returned no GroupId"))?
+            .ok_or_else(|| {
+                ProviderError::new(ErrorKind::Other, "CreateSecurityGroup returned no GroupId")
+            })?
             .to_string();
         if text(c, "vpc_id").is_some() {
             let allow_all = IpPermission::builder()

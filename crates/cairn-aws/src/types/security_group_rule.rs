@@ -118,13 +118,19 @@ impl Resource for Rule {
             .attr(AttrSchema::optional("to_port", AttrType::Number))
             .attr(AttrSchema::optional("cidr_ipv4", AttrType::String))
             .attr(AttrSchema::optional("cidr_ipv6", AttrType::String))
-            .attr(AttrSchema::optional("referenced_security_group_id", AttrType::String))
+            .attr(AttrSchema::optional(
+                "referenced_security_group_id",
+                AttrType::String,
+            ))
             .attr(AttrSchema::optional("prefix_list_id", AttrType::String))
             .attr(AttrSchema::optional("description", AttrType::String))
             .attr(tags_schema())
             .attr(id_schema())
             .attr(arn_schema())
-            .attr(AttrSchema::computed("security_group_rule_id", AttrType::String))
+            .attr(AttrSchema::computed(
+                "security_group_rule_id",
+                AttrType::String,
+            ))
     }
 
     async fn read(
@@ -159,18 +165,23 @@ impl Resource for Rule {
         .await?;
         let mut found = BTreeMap::new();
         for (address, r) in rules {
-            let Some(id) = r.security_group_rule_id() else { continue };
+            let Some(id) = r.security_group_rule_id() else {
+                continue;
+            };
             if r.is_egress() != Some(self.egress) {
                 continue;
             }
-            let arn = r.security_group_rule_arn().map(String::from).unwrap_or_else(|| {
-                ec2::arn(
-                    &aws.region,
-                    r.group_owner_id().unwrap_or_default(),
-                    "security-group-rule",
-                    id,
-                )
-            });
+            let arn = r
+                .security_group_rule_arn()
+                .map(String::from)
+                .unwrap_or_else(|| {
+                    ec2::arn(
+                        &aws.region,
+                        r.group_owner_id().unwrap_or_default(),
+                        "security-group-rule",
+                        id,
+                    )
+                });
             let attributes = Attrs::new()
                 .set("id", id)
                 .set("security_group_rule_id", id)

@@ -37,7 +37,10 @@ impl Resource for Subnet {
             .attr(tags_schema())
             .attr(id_schema())
             .attr(arn_schema())
-            .attr(AttrSchema::computed("availability_zone_id", AttrType::String))
+            .attr(AttrSchema::computed(
+                "availability_zone_id",
+                AttrType::String,
+            ))
             .attr(AttrSchema::computed("owner_id", AttrType::String))
             .typical_create_secs(2.0)
     }
@@ -87,7 +90,10 @@ impl Resource for Subnet {
                 .opt("cidr_block", s.cidr_block())
                 .opt("availability_zone", s.availability_zone())
                 .opt("availability_zone_id", s.availability_zone_id())
-                .set("map_public_ip_on_launch", s.map_public_ip_on_launch().unwrap_or(false))
+                .set(
+                    "map_public_ip_on_launch",
+                    s.map_public_ip_on_launch().unwrap_or(false),
+                )
                 .set("tags", tags_value(tag_pairs(s.tags())))
                 .set("owner_id", owner)
                 .build();
@@ -117,7 +123,9 @@ impl Resource for Subnet {
         let id = out
             .subnet()
             .and_then(|s| s.subnet_id())
-            .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateSubnet returned no SubnetId"))?
+            .ok_or_else(|| {
+                ProviderError::new(ErrorKind::Other, "CreateSubnet returned no SubnetId")
+            })?
             .to_string();
         if flag(c, "map_public_ip_on_launch", false) {
             set_public(aws, &id, true).await?;

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{
-    AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName,
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, VpcAttributeName};
+use cairn_provider::provider::{
+    CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
 };
-use cairn_provider::provider::{CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest};
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 
 use super::{PROVIDER, Resource};
@@ -39,8 +39,14 @@ impl Resource for Vpc {
             .attr(tags_schema())
             .attr(id_schema())
             .attr(arn_schema())
-            .attr(AttrSchema::computed("default_security_group_id", AttrType::String))
-            .attr(AttrSchema::computed("main_route_table_id", AttrType::String))
+            .attr(AttrSchema::computed(
+                "default_security_group_id",
+                AttrType::String,
+            ))
+            .attr(AttrSchema::computed(
+                "main_route_table_id",
+                AttrType::String,
+            ))
             .attr(AttrSchema::computed("owner_id", AttrType::String))
             .typical_create_secs(2.0)
     }
@@ -75,7 +81,10 @@ impl Resource for Vpc {
             |v| v.tags(),
         )
         .await?;
-        let ids: Vec<String> = vpcs.values().filter_map(|v| v.vpc_id().map(String::from)).collect();
+        let ids: Vec<String> = vpcs
+            .values()
+            .filter_map(|v| v.vpc_id().map(String::from))
+            .collect();
         let mut default_sg = BTreeMap::new();
         let mut main_rt = BTreeMap::new();
         for chunk in ids.chunks(ec2::CHUNK) {
@@ -124,8 +133,10 @@ impl Resource for Vpc {
             let (client, id, permits) = (aws.ec2.clone(), id.clone(), permits.clone());
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let support = vpc_attribute(&client, &id, VpcAttributeName::EnableDnsSupport).await?;
-                let hostnames = vpc_attribute(&client, &id, VpcAttributeName::EnableDnsHostnames).await?;
+                let support =
+                    vpc_attribute(&client, &id, VpcAttributeName::EnableDnsSupport).await?;
+                let hostnames =
+                    vpc_attribute(&client, &id, VpcAttributeName::EnableDnsHostnames).await?;
                 Ok::<_, ProviderError>((id, (support, hostnames)))
             });
         }
@@ -147,7 +158,9 @@ impl Resource for Vpc {
                 .opt("cidr_block", vpc.cidr_block())
                 .set(
                     "instance_tenancy",
-                    vpc.instance_tenancy().map(|t| t.as_str()).unwrap_or("default"),
+                    vpc.instance_tenancy()
+                        .map(|t| t.as_str())
+                        .unwrap_or("default"),
                 )
                 .set("enable_dns_support", support)
                 .set("enable_dns_hostnames", hostnames)
@@ -173,7 +186,9 @@ impl Resource for Vpc {
             .ec2
             .create_vpc()
             .cidr_block(required(TYPE, c, "cidr_block")?)
-            .instance_tenancy(Tenancy::from(text(c, "instance_tenancy").unwrap_or("default")))
+            .instance_tenancy(Tenancy::from(
+                text(c, "instance_tenancy").unwrap_or("default"),
+            ))
             .tag_specifications(tag_spec(ResourceType::Vpc, c, &req.address))
             .send()
             .await
@@ -181,7 +196,12 @@ impl Resource for Vpc {
         let id = out
             .vpc()
             .and_then(|v| v.vpc_id())
-            .ok_or_else(|| ProviderError::new(cairn_provider::provider::ErrorKind::Other, "CreateVpc returned no VpcId"))?
+            .ok_or_else(|| {
+                ProviderError::new(
+                    cairn_provider::provider::ErrorKind::Other,
+                    "CreateVpc returned no VpcId",
+                )
+            })?
             .to_string();
         if !flag(c, "enable_dns_support", true) {
             set_dns(aws, &id, VpcAttributeName::EnableDnsSupport, false).await?;
@@ -195,8 +215,16 @@ impl Resource for Vpc {
     async fn update(&self, aws: &Clients, req: &UpdateRequest) -> Result<(), ProviderError> {
         let (c, p) = (&req.config, &req.prior);
         for (name, attribute, default) in [
-            ("enable_dns_support", VpcAttributeName::EnableDnsSupport, true),
-            ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames, false),
+            (
+                "enable_dns_support",
+                VpcAttributeName::EnableDnsSupport,
+                true,
+            ),
+            (
+                "enable_dns_hostnames",
+                VpcAttributeName::EnableDnsHostnames,
+                false,
+            ),
         ] {
             if flag(c, name, default) != flag(p, name, default) {
                 set_dns(aws, &req.id, attribute, flag(c, name, default)).await?;
