@@ -262,3 +262,58 @@ fn refreshing_3_or_30_subnets_costs_the_same_describe_calls() {
     // moto answers in one page whatever MaxResults says; on AWS, 1000 per page.
     assert_eq!(calls, [1, 1], "DescribeSubnets calls for 3 and 30 subnets");
 }
+
+const ROUTING: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  vpc:
+    type: aws_vpc
+    properties: { cidr_block: 10.1.0.0/16 }
+  public:
+    type: aws_subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.1.1.0/24 }
+  igw:
+    type: aws_internet_gateway
+    properties: { vpc_id: "${vpc.id}" }
+  rt:
+    type: aws_route_table
+    properties: { vpc_id: "${vpc.id}", tags: { Name: public } }
+  default_route:
+    type: aws_route
+    properties:
+      route_table_id: ${rt.id}
+      destination_cidr_block: 0.0.0.0/0
+      gateway_id: ${igw.id}
+  public_rt:
+    type: aws_route_table_association
+    properties: { subnet_id: "${public.id}", route_table_id: "${rt.id}" }
+"#;
+
+#[test]
+fn a_public_route_table_applies_replans_clean_and_destroys() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", ROUTING)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Resources: 6 added"), "{stdout}");
+    let tables = owned(&moto, "DescribeRouteTables", "routeTableId");
+    assert_eq!(tables.len(), 1, "{tables:?}");
+    let described = moto.ec2(&[
+        ("Action", "DescribeRouteTables"),
+        ("RouteTableId.1", &tables[0]),
+    ]);
+    assert!(described.contains("0.0.0.0/0"), "{described}");
+
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
+
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(
+        owned(&moto, "DescribeRouteTables", "routeTableId"),
+        Vec::<String>::new()
+    );
+    assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
+}

@@ -36,17 +36,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
+
+    type Page = std::future::Ready<Result<(Vec<u32>, Option<String>), ProviderError>>;
 
     /// Serves `pages` like an API would: page i's token is "p{i+1}".
-    fn serve(
-        pages: Vec<Vec<u32>>,
-    ) -> impl FnMut(
-        Option<String>,
-    ) -> std::future::Ready<Result<(Vec<u32>, Option<String>), ProviderError>> {
-        let seen = RefCell::new(Vec::<Option<String>>::new());
+    fn serve(pages: Vec<Vec<u32>>) -> impl FnMut(Option<String>) -> Page {
         move |token| {
-            seen.borrow_mut().push(token.clone());
             let index = match token.as_deref() {
                 None => 0,
                 Some(t) => t[1..].parse::<usize>().unwrap(),

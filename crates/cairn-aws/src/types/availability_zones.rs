@@ -37,7 +37,7 @@ impl Data for AvailabilityZones {
         let out = aws
             .ec2
             .describe_availability_zones()
-            .filters(filter("state", &[state.clone()]))
+            .filters(filter("state", std::slice::from_ref(&state)))
             .send()
             .await
             .map_err(|e| sdk_error("DescribeAvailabilityZones", e))?;

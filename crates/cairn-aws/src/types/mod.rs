@@ -19,6 +19,9 @@ pub mod availability_zones;
 pub mod caller_identity;
 pub mod internet_gateway;
 pub mod region;
+pub mod route;
+pub mod route_table;
+pub mod route_table_association;
 pub mod s3_bucket;
 pub mod s3_bucket_public_access_block;
 pub mod s3_bucket_versioning;
@@ -60,6 +63,9 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(security_group::SecurityGroup),
         Box::new(security_group_rule::Rule::INGRESS),
         Box::new(security_group_rule::Rule::EGRESS),
+        Box::new(route_table::RouteTableType),
+        Box::new(route::Route),
+        Box::new(route_table_association::Association),
         Box::new(s3_bucket::Bucket),
         Box::new(s3_bucket_versioning::Versioning),
         Box::new(s3_bucket_public_access_block::PublicAccessBlock),
