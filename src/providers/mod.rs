@@ -9,5 +9,6 @@ pub use cairn_provider::provider::*;
 pub fn builtin_catalog() -> Catalog {
     let mut catalog = Catalog::default();
     fake::register(&mut catalog);
+    cairn_aws::register(&mut catalog);
     catalog
 }

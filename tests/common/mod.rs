@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod moto;
+
 pub struct Project {
     pub dir: tempfile::TempDir,
 }

@@ -1,0 +1,143 @@
+//! `AwsProvider`: the [`Provider`] of one `aws` provider block, dispatching each request to the
+//! module of its resource type.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cairn_provider::provider::{
+    CreateRequest, CreateResponse, DataRequest, DataResponse, DeleteRequest, DeleteResponse,
+    ErrorKind, Provider, ProviderConfig, ProviderError, ReadRequest, ReadResponse, UpdateRequest,
+    UpdateResponse,
+};
+use tokio::sync::OnceCell;
+use tracing::info;
+
+use crate::calls::CallCounts;
+use crate::config::{Clients, Settings};
+use crate::types::{self, Data, Resource, read_back};
+
+/// How long a written resource may take to show up in reads.
+const READ_BACK: Duration = Duration::from_secs(120);
+
+pub struct AwsProvider {
+    key: String,
+    settings: Settings,
+    clients: OnceCell<Clients>,
+    counts: CallCounts,
+    resources: BTreeMap<&'static str, Box<dyn Resource>>,
+    data: BTreeMap<&'static str, Box<dyn Data>>,
+}
+
+pub fn new_provider(config: &ProviderConfig) -> Result<Arc<dyn Provider>, ProviderError> {
+    Ok(Arc::new(AwsProvider::new(config)?))
+}
+
+impl AwsProvider {
+    pub fn new(config: &ProviderConfig) -> Result<AwsProvider, ProviderError> {
+        let key = config.key();
+        Ok(AwsProvider {
+            settings: Settings::parse(&key, &config.settings)?,
+            key,
+            clients: OnceCell::new(),
+            counts: CallCounts::default(),
+            resources: types::resources()
+                .into_iter()
+                .map(|r| (r.schema().type_name, r))
+                .collect(),
+            data: types::data_sources()
+                .into_iter()
+                .map(|d| (d.schema().type_name, d))
+                .collect(),
+        })
+    }
+
+    /// The API calls this instance made so far.
+    pub fn counts(&self) -> &CallCounts {
+        &self.counts
+    }
+
+    async fn clients(&self) -> Result<&Clients, ProviderError> {
+        self.clients
+            .get_or_try_init(|| Clients::load(&self.key, &self.settings, &self.counts))
+            .await
+    }
+
+    fn resource(&self, resource_type: &str) -> Result<&dyn Resource, ProviderError> {
+        self.resources
+            .get(resource_type)
+            .map(|r| r.as_ref())
+            .ok_or_else(|| {
+                ProviderError::new(
+                    ErrorKind::Invalid,
+                    format!("provider `aws` has no resource type `{resource_type}`"),
+                )
+            })
+    }
+}
+
+impl Drop for AwsProvider {
+    fn drop(&mut self) {
+        info!(target: "cairn::aws", provider = %self.key, "aws API calls: {}", self.counts);
+    }
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    async fn read(&self, req: ReadRequest) -> Result<ReadResponse, ProviderError> {
+        let resource = self.resource(&req.resource_type)?;
+        let aws = self.clients().await?;
+        let found = resource.read(aws, &req.items).await?;
+        info!(
+            target: "cairn::aws",
+            provider = %self.key,
+            resource_type = %req.resource_type,
+            count = req.items.len(),
+            "refreshed; aws API calls so far: {}",
+            self.counts
+        );
+        Ok(ReadResponse { found })
+    }
+
+    async fn create(&self, req: CreateRequest) -> Result<CreateResponse, ProviderError> {
+        let resource = self.resource(&req.resource_type)?;
+        let aws = self.clients().await?;
+        let id = resource.create(aws, &req).await?;
+        let read = read_back(resource, aws, &req.address, &id, &req.config, READ_BACK).await?;
+        Ok(CreateResponse {
+            id: read.id,
+            attributes: read.attributes,
+        })
+    }
+
+    async fn update(&self, req: UpdateRequest) -> Result<UpdateResponse, ProviderError> {
+        let resource = self.resource(&req.resource_type)?;
+        let aws = self.clients().await?;
+        resource.update(aws, &req).await?;
+        let read = read_back(resource, aws, &req.address, &req.id, &req.config, READ_BACK).await?;
+        Ok(UpdateResponse {
+            attributes: read.attributes,
+        })
+    }
+
+    async fn delete(&self, req: DeleteRequest) -> Result<DeleteResponse, ProviderError> {
+        let resource = self.resource(&req.resource_type)?;
+        let aws = self.clients().await?;
+        resource.delete(aws, &req).await?;
+        Ok(DeleteResponse {})
+    }
+
+    async fn read_data(&self, req: DataRequest) -> Result<DataResponse, ProviderError> {
+        let data = self.data.get(req.resource_type.as_str()).ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Invalid,
+                format!("provider `aws` has no data source `{}`", req.resource_type),
+            )
+        })?;
+        let aws = self.clients().await?;
+        Ok(DataResponse {
+            attributes: data.read(aws, &req).await?,
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! The AWS resource types and data sources, one module each, behind two small traits the
+//! provider dispatches on. Adding a type is one module and one line in [`resources`] or
+//! [`data_sources`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cairn_provider::provider::{
+    CreateRequest, DataRequest, DeleteRequest, ErrorKind, ProviderError, ReadItem, ReadResult,
+    UpdateRequest,
+};
+use cairn_provider::schema::Schema;
+use cairn_provider::value::Value;
+
+use crate::config::Clients;
+
+pub mod availability_zones;
+pub mod caller_identity;
+pub mod internet_gateway;
+pub mod region;
+pub mod route;
+pub mod route_table;
+pub mod route_table_association;
+pub mod s3_bucket;
+pub mod s3_bucket_public_access_block;
+pub mod s3_bucket_versioning;
+pub mod security_group;
+pub mod security_group_rule;
+pub mod subnet;
+pub mod vpc;
+
+pub const PROVIDER: &str = "aws";
+
+/// A managed resource type.
+#[async_trait]
+pub trait Resource: Send + Sync {
+    fn schema(&self) -> Schema;
+    /// The instances of `items` that exist, by address, each in one batch where the API allows.
+    async fn read(
+        &self,
+        aws: &Clients,
+        items: &[ReadItem],
+    ) -> Result<BTreeMap<String, ReadResult>, ProviderError>;
+    /// Creates the resource and returns its id.
+    async fn create(&self, aws: &Clients, req: &CreateRequest) -> Result<String, ProviderError>;
+    async fn update(&self, aws: &Clients, req: &UpdateRequest) -> Result<(), ProviderError>;
+    async fn delete(&self, aws: &Clients, req: &DeleteRequest) -> Result<(), ProviderError>;
+}
+
+/// A data source.
+#[async_trait]
+pub trait Data: Send + Sync {
+    fn schema(&self) -> Schema;
+    async fn read(&self, aws: &Clients, req: &DataRequest) -> Result<Value, ProviderError>;
+}
+
+pub fn resources() -> Vec<Box<dyn Resource>> {
+    vec![
+        Box::new(vpc::Vpc),
+        Box::new(subnet::Subnet),
+        Box::new(internet_gateway::InternetGateway),
+        Box::new(security_group::SecurityGroup),
+        Box::new(security_group_rule::Rule::INGRESS),
+        Box::new(security_group_rule::Rule::EGRESS),
+        Box::new(route_table::RouteTableType),
+        Box::new(route::Route),
+        Box::new(route_table_association::Association),
+        Box::new(s3_bucket::Bucket),
+        Box::new(s3_bucket_versioning::Versioning),
+        Box::new(s3_bucket_public_access_block::PublicAccessBlock),
+    ]
+}
+
+pub fn data_sources() -> Vec<Box<dyn Data>> {
+    vec![
+        Box::new(availability_zones::AvailabilityZones),
+        Box::new(caller_identity::CallerIdentity),
+        Box::new(region::RegionData),
+    ]
+}
+
+/// Reads one resource until it shows up: right after a create or update AWS's reads may lag its
+/// writes. Polls at once, then backs off; gives up with a Timeout after `limit`.
+pub async fn read_back(
+    resource: &dyn Resource,
+    aws: &Clients,
+    address: &str,
+    id: &str,
+    config: &Value,
+    limit: Duration,
+) -> Result<ReadResult, ProviderError> {
+    // The configuration stands in for the prior: attributes only cairn keeps (force_destroy)
+    // come from it.
+    let item = ReadItem {
+        address: address.to_string(),
+        id: Some(id.to_string()),
+        token: None,
+        prior: config.clone(),
+    };
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        if let Some(found) = resource
+            .read(aws, std::slice::from_ref(&item))
+            .await?
+            .remove(address)
+        {
+            return Ok(found);
+        }
+        if started.elapsed() + delay > limit {
+            return Err(ProviderError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{} {id} was not readable {}s after it was written",
+                    resource.schema().type_name,
+                    limit.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,152 @@
+//! A `moto_server` (the AWS emulator, PyPI `moto[server]`) on a free loopback port, for the
+//! tests of the AWS provider. The server is stopped when the handle drops, also when a test
+//! panics. The SDK reaches it only through `AWS_ENDPOINT_URL`, set on the child `cairn`
+//! processes and never in the test process's own environment.
+//!
+//! The tests also poke moto directly (deleting a subnet out of band, listing what is left) with
+//! plain HTTP requests in AWS's query and REST protocols: moto does not check signatures, only
+//! reads the service name from the Authorization header's credential scope.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const INSTALL: &str = "moto_server (the AWS emulator the AWS provider's tests run against) was not found.\n\
+Install it the way CI does:\n\
+    python3 -m venv ~/.cache/cairn/venv\n\
+    ~/.cache/cairn/venv/bin/pip install 'moto[server]==5.2.5'\n\
+or point CAIRN_MOTO_SERVER at a moto_server executable.";
+
+/// Where moto_server is: `$CAIRN_MOTO_SERVER`, the CI venv, else `PATH`.
+pub fn find_moto_server() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CAIRN_MOTO_SERVER").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let venv = PathBuf::from(home).join(".cache/cairn/venv/bin/moto_server");
+        if venv.is_file() {
+            return Some(venv);
+        }
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join("moto_server"))
+        .find(|p| p.is_file())
+}
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    /// Starts a server and waits until it answers HTTP. Panics with install instructions when
+    /// moto is not installed: the AWS tests never skip silently.
+    pub fn start() -> Moto {
+        let exe = find_moto_server().unwrap_or_else(|| panic!("{INSTALL}"));
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(&exe)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}\n{INSTALL}", exe.display()));
+        let mut moto = Moto { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!("{} exited at start ({status})", exe.display());
+            }
+            if moto.try_request("GET", "/moto-api/", "s3", "").is_some() {
+                return moto;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not answer on port {port} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Points a `cairn` command at this server, with test credentials and nothing inherited
+    /// that could reach a real account.
+    pub fn configure(&self, cmd: &mut assert_cmd::Command) {
+        cmd.env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL_EC2")
+            .env_remove("AWS_ENDPOINT_URL_S3")
+            .env_remove("AWS_ENDPOINT_URL_STS");
+    }
+
+    fn try_request(&self, method: &str, path: &str, service: &str, body: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .ok()?;
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00\r\n\
+             X-Amz-Date: 20250101T000000Z\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\
+             Connection: close\r\n\r\n{body}",
+            port = self.port,
+            len = body.len()
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        response.starts_with("HTTP/").then_some(response)
+    }
+
+    /// An EC2 query-API call, such as `[("Action", "DescribeSubnets")]`; returns the response
+    /// (status line, headers and XML body).
+    pub fn ec2(&self, params: &[(&str, &str)]) -> String {
+        let mut body = String::from("Version=2016-11-15");
+        for (k, v) in params {
+            body.push_str(&format!("&{k}={v}"));
+        }
+        self.try_request("POST", "/", "ec2", &body)
+            .unwrap_or_else(|| panic!("moto did not answer {params:?}"))
+    }
+
+    /// S3 ListBuckets: the response with every bucket name in it.
+    pub fn s3_list_buckets(&self) -> String {
+        self.try_request("GET", "/", "s3", "")
+            .expect("moto did not answer ListBuckets")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The values of every `<tag>...</tag>` in an XML response.
+pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut values = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        rest = &rest[start + open.len()..];
+        let Some(end) = rest.find(&close) else { break };
+        values.push(rest[..end].to_string());
+        rest = &rest[end..];
+    }
+    values
+}
