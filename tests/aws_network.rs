@@ -317,3 +317,36 @@ fn a_public_route_table_applies_replans_clean_and_destroys() {
     );
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
 }
+
+#[test]
+fn missing_credentials_name_every_place_the_chain_looked() {
+    let env = "environment: dev\nproviders:\n  aws: { region: us-east-1 }\nresources:\n  me:\n    type: aws_caller_identity\n";
+    let p = Project::with(&[("environments/dev.yaml", env)]);
+    let home = p.file("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = p.cairn(&["plan", "-e", "dev"]);
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("HOME", &home)
+        .env("AWS_CONFIG_FILE", home.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run cairn");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("no AWS credentials found"), "{stderr}");
+    for place in ["AWS_ACCESS_KEY_ID", "~/.aws/credentials", "SSO", "IMDS"] {
+        assert!(stderr.contains(place), "`{place}` missing from:\n{stderr}");
+    }
+}

@@ -12,6 +12,7 @@ mod ec2;
 mod errors;
 mod paginate;
 mod provider;
+mod retry;
 mod s3;
 mod types;
 

@@ -16,10 +16,13 @@ use tracing::info;
 
 use crate::calls::CallCounts;
 use crate::config::{Clients, Settings};
+use crate::retry::while_dependency_violation;
 use crate::types::{self, Data, Resource, read_back};
 
 /// How long a written resource may take to show up in reads.
 const READ_BACK: Duration = Duration::from_secs(120);
+/// How long a delete refused with DependencyViolation is retried.
+const DELETE_BLOCKED: Duration = Duration::from_secs(300);
 
 pub struct AwsProvider {
     key: String,
@@ -124,7 +127,11 @@ impl Provider for AwsProvider {
     async fn delete(&self, req: DeleteRequest) -> Result<DeleteResponse, ProviderError> {
         let resource = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
-        resource.delete(aws, &req).await?;
+        let what = format!("{} {}", req.address, req.id);
+        while_dependency_violation(&what, DELETE_BLOCKED, Duration::from_secs(1), || {
+            resource.delete(aws, &req)
+        })
+        .await?;
         Ok(DeleteResponse {})
     }
 
