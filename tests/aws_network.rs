@@ -350,3 +350,79 @@ fn missing_credentials_name_every_place_the_chain_looked() {
         assert!(stderr.contains(place), "`{place}` missing from:\n{stderr}");
     }
 }
+
+const NAT: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+resources:
+  vpc:
+    type: aws_vpc
+    properties: { cidr_block: 10.1.0.0/16 }
+  public:
+    type: aws_subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.1.1.0/24, map_public_ip_on_launch: true }
+  igw:
+    type: aws_internet_gateway
+    properties: { vpc_id: "${vpc.id}" }
+  nat_ip:
+    type: aws_eip
+    properties: { tags: { Name: nat } }
+  nat:
+    type: aws_nat_gateway
+    properties:
+      allocation_id: ${nat_ip.id}
+      subnet_id: ${public.id}
+      tags: { Name: nat }
+"#;
+
+#[test]
+fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", NAT)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Resources: 5 added"), "{stdout}");
+    let addresses = owned(&moto, "DescribeAddresses", "allocationId");
+    assert_eq!(addresses.len(), 1, "{addresses:?}");
+    let gateways = moto.ec2(&[("Action", "DescribeNatGateways")]);
+    assert!(gateways.contains(&addresses[0]), "{gateways}");
+    assert!(gateways.contains("<state>available</state>"), "{gateways}");
+
+    // Defaults (domain, connectivity_type) and computed ips read back as planned.
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
+
+    // Retagging a NAT gateway must not replace it (that would cost minutes and a new address).
+    let retagged = NAT.replace("      tags: { Name: nat }", "      tags: { Name: egress }");
+    p.write("environments/dev.yaml", &retagged);
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# aws_nat_gateway.nat will be updated in-place"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the tag update must stick:\n{stdout}");
+
+    // Destroy leaves no address and no live NAT gateway (moto, like AWS, may keep listing a
+    // deleted one for a while: that one counts as gone).
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(
+        owned(&moto, "DescribeAddresses", "allocationId"),
+        Vec::<String>::new()
+    );
+    let gateways = moto.ec2(&[("Action", "DescribeNatGateways")]);
+    let states = xml_values(&gateways, "state");
+    assert!(
+        states.iter().all(|s| s == "deleted"),
+        "NAT gateways left: {gateways}"
+    );
+    assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
+}

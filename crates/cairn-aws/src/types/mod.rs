@@ -17,7 +17,9 @@ use crate::config::Clients;
 
 pub mod availability_zones;
 pub mod caller_identity;
+pub mod eip;
 pub mod internet_gateway;
+pub mod nat_gateway;
 pub mod region;
 pub mod route;
 pub mod route_table;
@@ -60,6 +62,8 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(vpc::Vpc),
         Box::new(subnet::Subnet),
         Box::new(internet_gateway::InternetGateway),
+        Box::new(eip::Eip),
+        Box::new(nat_gateway::NatGatewayType),
         Box::new(security_group::SecurityGroup),
         Box::new(security_group_rule::Rule::INGRESS),
         Box::new(security_group_rule::Rule::EGRESS),
