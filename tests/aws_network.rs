@@ -315,6 +315,10 @@ fn a_public_route_table_applies_replans_clean_and_destroys() {
         owned(&moto, "DescribeRouteTables", "routeTableId"),
         Vec::<String>::new()
     );
+    assert_eq!(
+        owned(&moto, "DescribeNetworkAcls", "networkAclId"),
+        Vec::<String>::new()
+    );
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
 }
 
@@ -373,6 +377,28 @@ resources:
       allocation_id: ${nat_ip.id}
       subnet_id: ${public.id}
       tags: { Name: nat }
+  public_acl:
+    type: aws_network_acl
+    properties: { vpc_id: "${vpc.id}", subnet_ids: ["${public.id}"], tags: { Name: public } }
+  https_in:
+    type: aws_network_acl_rule
+    properties:
+      network_acl_id: ${public_acl.id}
+      rule_number: 100
+      protocol: tcp
+      rule_action: allow
+      cidr_block: 0.0.0.0/0
+      from_port: 443
+      to_port: 443
+  all_out:
+    type: aws_network_acl_rule
+    properties:
+      network_acl_id: ${public_acl.id}
+      rule_number: 100
+      egress: true
+      protocol: "-1"
+      rule_action: allow
+      cidr_block: 0.0.0.0/0
 "#;
 
 #[test]
@@ -381,7 +407,15 @@ fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys(
     let p = Project::with(&[("environments/dev.yaml", NAT)]);
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Resources: 5 added"), "{stdout}");
+    assert!(stdout.contains("Resources: 8 added"), "{stdout}");
+    let acls = owned(&moto, "DescribeNetworkAcls", "networkAclId");
+    assert_eq!(acls.len(), 1, "{acls:?}");
+    let acl = moto.ec2(&[
+        ("Action", "DescribeNetworkAcls"),
+        ("NetworkAclId.1", &acls[0]),
+    ]);
+    assert!(acl.contains("<ruleNumber>100</ruleNumber>"), "{acl}");
+    assert_eq!(xml_values(&acl, "subnetId").len(), 1, "{acl}");
     let addresses = owned(&moto, "DescribeAddresses", "allocationId");
     assert_eq!(addresses.len(), 1, "{addresses:?}");
     let gateways = moto.ec2(&[("Action", "DescribeNatGateways")]);
@@ -423,6 +457,10 @@ fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys(
     assert!(
         states.iter().all(|s| s == "deleted"),
         "NAT gateways left: {gateways}"
+    );
+    assert_eq!(
+        owned(&moto, "DescribeNetworkAcls", "networkAclId"),
+        Vec::<String>::new()
     );
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
 }

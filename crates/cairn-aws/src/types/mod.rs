@@ -20,6 +20,8 @@ pub mod caller_identity;
 pub mod eip;
 pub mod internet_gateway;
 pub mod nat_gateway;
+pub mod network_acl;
+pub mod network_acl_rule;
 pub mod region;
 pub mod route;
 pub mod route_table;
@@ -64,6 +66,8 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(internet_gateway::InternetGateway),
         Box::new(eip::Eip),
         Box::new(nat_gateway::NatGatewayType),
+        Box::new(network_acl::NetworkAclType),
+        Box::new(network_acl_rule::NetworkAclRule),
         Box::new(security_group::SecurityGroup),
         Box::new(security_group_rule::Rule::INGRESS),
         Box::new(security_group_rule::Rule::EGRESS),
