@@ -292,27 +292,7 @@ fn a_second_run_reports_who_holds_the_lock() {
         ("environments/dev.yaml", &dev_env("latency_ms: 1500")),
         ("modules/network/module.yaml", NETWORK_MODULE),
     ]);
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("cairn"))
-        .current_dir(p.path())
-        .args(["apply", "-e", "dev", "--auto-approve"])
-        .env("DEMO_DB_PASSWORD", SECRET)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until the first run holds the lock (its lock file names it).
-    let lock = p.file(".cairn/state/dev.lock");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::read_to_string(&lock)
-        .map(|s| s.is_empty())
-        .unwrap_or(true)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first apply never took the lock"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut first = apply_holding_the_lock(&p);
     let (code, _, stderr) = run_with_secret(&p, &["plan", "-e", "dev"]);
     let _ = first.kill();
     let _ = first.wait();
@@ -676,7 +656,30 @@ fn lock_timeout_waits_for_the_holder_to_finish() {
         ("environments/dev.yaml", &dev_env("latency_ms: 300")),
         ("modules/network/module.yaml", NETWORK_MODULE),
     ]);
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("cairn"))
+    let mut first = apply_holding_the_lock(&p);
+    let (code, stdout, stderr) = run_with_secret(
+        &p,
+        &[
+            "plan",
+            "-e",
+            "dev",
+            "--lock-timeout",
+            "30s",
+            "--detailed-exitcode",
+        ],
+    );
+    assert!(first.wait().unwrap().success());
+    assert_eq!(
+        code, 0,
+        "the plan ran after the apply released the lock:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("No changes."), "{stdout}");
+}
+
+/// Starts `cairn apply` in the background and returns once it holds the state lock (its lock
+/// file names it).
+fn apply_holding_the_lock(p: &Project) -> std::process::Child {
+    let first = std::process::Command::new(assert_cmd::cargo::cargo_bin("cairn"))
         .current_dir(p.path())
         .args(["apply", "-e", "dev", "--auto-approve"])
         .env("DEMO_DB_PASSWORD", SECRET)
@@ -696,21 +699,5 @@ fn lock_timeout_waits_for_the_holder_to_finish() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let (code, stdout, stderr) = run_with_secret(
-        &p,
-        &[
-            "plan",
-            "-e",
-            "dev",
-            "--lock-timeout",
-            "30s",
-            "--detailed-exitcode",
-        ],
-    );
-    assert!(first.wait().unwrap().success());
-    assert_eq!(
-        code, 0,
-        "the plan ran after the apply released the lock:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("No changes."), "{stdout}");
+    first
 }
