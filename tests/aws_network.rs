@@ -132,20 +132,7 @@ fn a_network_and_a_bucket_apply_replan_clean_change_heal_and_destroy() {
     // A tag change is an in-place update.
     let renamed = NETWORK.replace("Name: demo }", "Name: demo-renamed }");
     p.write("environments/dev.yaml", &renamed);
-    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 2, "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("# aws_vpc.vpc will be updated in-place"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
-        "{stdout}"
-    );
-    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "the tag update must stick:\n{stdout}");
+    updates_in_place_and_sticks(&p, &moto, "aws_vpc.vpc");
 
     // A new CIDR cannot be applied to a subnet in place.
     let moved = renamed.replace("each.value) + 1)", "each.value) + 11)");
@@ -429,20 +416,7 @@ fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys(
     // Retagging a NAT gateway must not replace it (that would cost minutes and a new address).
     let retagged = NAT.replace("      tags: { Name: nat }", "      tags: { Name: egress }");
     p.write("environments/dev.yaml", &retagged);
-    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 2, "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("# aws_nat_gateway.nat will be updated in-place"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
-        "{stdout}"
-    );
-    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "the tag update must stick:\n{stdout}");
+    updates_in_place_and_sticks(&p, &moto, "aws_nat_gateway.nat");
 
     // Destroy leaves no address and no live NAT gateway (moto, like AWS, may keep listing a
     // deleted one for a while: that one counts as gone).
@@ -463,4 +437,23 @@ fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys(
         Vec::<String>::new()
     );
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
+}
+
+/// After an edit that should change `address` in place: the plan says so and nothing else, the
+/// apply succeeds, and the next plan is empty.
+fn updates_in_place_and_sticks(p: &Project, moto: &Moto, address: &str) {
+    let (code, stdout, stderr) = run(p, moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("# {address} will be updated in-place")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(p, moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, _) = run(p, moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the update must stick:\n{stdout}");
 }
