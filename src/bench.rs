@@ -334,6 +334,7 @@ pub fn layered_workload(
                 replace_paths: Vec::new(),
                 depends_on,
                 create_before_destroy: false,
+                timeouts: Default::default(),
                 weight: 1.0,
             });
         }

@@ -7,6 +7,7 @@
 mod common;
 
 use common::Project;
+use common::aws::{imports_cleanly, owned, run, updates_in_place_and_sticks};
 use common::moto::{Moto, xml_values};
 
 const NETWORK: &str = r#"environment: dev
@@ -85,30 +86,6 @@ resources:
       restrict_public_buckets: true
 "#;
 
-fn run(p: &Project, moto: &Moto, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = p.cairn(args);
-    moto.configure(&mut cmd);
-    let out = cmd.output().expect("run cairn");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// The ids of `Describe*` results that carry cairn's ownership tag.
-fn owned(moto: &Moto, action: &str, id_tag: &str) -> Vec<String> {
-    let xml = moto.ec2(&[
-        ("Action", action),
-        ("Filter.1.Name", "tag-key"),
-        ("Filter.1.Value.1", "cairn%3Aaddress"),
-    ]);
-    let mut ids = xml_values(&xml, id_tag);
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 #[test]
 fn a_network_and_a_bucket_apply_replan_clean_change_heal_and_destroy() {
     let moto = Moto::start();
@@ -128,6 +105,8 @@ fn a_network_and_a_bucket_apply_replan_clean_change_heal_and_destroy() {
     let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
     assert!(stdout.contains("No changes."), "{stdout}");
+    // Every type imports by its id into a teammate's empty state, and their plan is empty too.
+    imports_cleanly(&p, &moto);
 
     // A tag change is an in-place update.
     let renamed = NETWORK.replace("Name: demo }", "Name: demo-renamed }");
@@ -296,6 +275,8 @@ fn a_public_route_table_applies_replans_clean_and_destroys() {
     let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
 
+    imports_cleanly(&p, &moto);
+
     let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(
@@ -413,6 +394,8 @@ fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys(
     let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
 
+    imports_cleanly(&p, &moto);
+
     // Retagging a NAT gateway must not replace it (that would cost minutes and a new address).
     let retagged = NAT.replace("      tags: { Name: nat }", "      tags: { Name: egress }");
     p.write("environments/dev.yaml", &retagged);
@@ -437,23 +420,4 @@ fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys(
         Vec::<String>::new()
     );
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
-}
-
-/// After an edit that should change `address` in place: the plan says so and nothing else, the
-/// apply succeeds, and the next plan is empty.
-fn updates_in_place_and_sticks(p: &Project, moto: &Moto, address: &str) {
-    let (code, stdout, stderr) = run(p, moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 2, "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains(&format!("# {address} will be updated in-place")),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
-        "{stdout}"
-    );
-    let (code, stdout, stderr) = run(p, moto, &["apply", "-e", "dev", "--auto-approve"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let (code, stdout, _) = run(p, moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "the update must stick:\n{stdout}");
 }

@@ -6,6 +6,7 @@ mod apply;
 mod bench;
 mod completions;
 mod graph;
+mod import;
 mod output;
 mod plan;
 mod project;
@@ -30,6 +31,7 @@ Examples:
   cairn destroy -e dev
   cairn graph -e dev --format mermaid
   cairn state list -e dev
+  cairn import -e dev aws_vpc.main vpc-0a1b2c3d
   cairn schema fake_network";
 
 /// Declarative infrastructure from YAML: plan and apply environments in dependency order.
@@ -63,6 +65,8 @@ pub enum Command {
     Show(show::Args),
     /// Print the dependency graph as DOT or Mermaid.
     Graph(graph::Args),
+    /// Record an existing cloud object at an address the spec declares.
+    Import(import::Args),
     /// Inspect state.
     #[command(subcommand)]
     State(state::Command),
@@ -106,6 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Destroy(args) => apply::destroy(&ctx, args).await,
             Command::Show(args) => show::run(&ctx, args),
             Command::Graph(args) => graph::run(&ctx, args).await,
+            Command::Import(args) => import::run(&ctx, args).await,
             Command::State(cmd) => state::run(&ctx, cmd).await,
             Command::Schema(args) => schema::run(&ctx, args),
             Command::Bench(args) => bench::run(&ctx, args).await,

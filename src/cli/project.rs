@@ -63,28 +63,7 @@ pub struct PlanFlags {
     pub parallelism: usize,
 }
 
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map(|i| text.split_at(i))
-        .unwrap_or((text, "s"));
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration; write e.g. 30s, 2m or 500ms"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown unit `{unit}` in `{text}`; use ms, s, m or h"
-            ));
-        }
-    };
-    Ok(Duration::from_secs_f64(secs))
-}
+pub use crate::spec::duration::parse_duration;
 
 impl Context {
     pub fn new(chdir: Option<&Path>, no_color: bool) -> anyhow::Result<Context> {

@@ -51,6 +51,11 @@ pub async fn run(ctx: &Context, cmd: Command) -> anyhow::Result<Outcome> {
             println!("# {address}");
             println!("type     = {}", rs.resource_type);
             println!("provider = {}", rs.provider);
+            let mode = match rs.mode {
+                crate::addr::ResourceMode::Managed => "managed",
+                crate::addr::ResourceMode::Data => "data",
+            };
+            println!("mode     = {mode}");
             println!(
                 "id       = {}",
                 rs.id.as_deref().unwrap_or("(pending create)")

@@ -598,6 +598,7 @@ impl Run<'_> {
                     resource_type: change.resource_type.clone(),
                     config: config.clone(),
                     token: token.clone(),
+                    timeout: change.timeouts.create,
                 })
             })
             .await;
@@ -685,6 +686,7 @@ impl Run<'_> {
                     prior: prior.clone(),
                     config: config.clone(),
                     changed: changed.clone(),
+                    timeout: change.timeouts.update,
                 })
             })
             .await?;
@@ -754,6 +756,7 @@ impl Run<'_> {
                     resource_type: change.resource_type.clone(),
                     id: id.clone(),
                     prior: prior.clone(),
+                    timeout: change.timeouts.delete,
                 })
             })
             .await;

@@ -11,6 +11,7 @@
 
 mod apply;
 mod cancel;
+pub mod import;
 mod refresh;
 mod retry;
 

@@ -149,6 +149,7 @@ fn change(address: &str, action: Action, after: Option<Expr>, deps: &[&str]) -> 
         replace_paths: Vec::new(),
         depends_on: deps.iter().map(|d| addr(d)).collect(),
         create_before_destroy: action == Action::CreateThenDelete,
+        timeouts: Default::default(),
         weight: 1.0,
     }
 }
@@ -683,6 +684,7 @@ async fn refresh_adopts_a_create_the_cloud_did_but_state_never_heard_of() {
             resource_type: "fake_bucket".into(),
             config: Value::from_json(&serde_json::json!({ "bucket": "team-logs" })),
             token: token.into(),
+            timeout: None,
         })
         .await
         .unwrap();
@@ -798,6 +800,7 @@ async fn refresh_reads_fifty_resources_of_three_types_in_three_calls() {
             resource_type: "fake_bucket".into(),
             id: b3,
             prior: Value::Null,
+            timeout: None,
         })
         .await
         .unwrap();

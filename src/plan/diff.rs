@@ -119,6 +119,7 @@ pub async fn make_plan(
             replace_paths: Vec::new(),
             depends_on: rs.dependencies.clone(),
             create_before_destroy: false,
+            timeouts: Default::default(),
             weight: schema.map_or(1.0, |s| s.typical_create_secs),
         });
     }
@@ -145,6 +146,7 @@ pub async fn make_plan(
             replace_paths: Vec::new(),
             depends_on: old.dependencies.clone(),
             create_before_destroy: false,
+            timeouts: Default::default(),
             weight: schema.map_or(1.0, |s| s.typical_create_secs),
         });
     }
@@ -298,6 +300,7 @@ impl Differ<'_> {
             replace_paths: Vec::new(),
             depends_on: inst.depends_on,
             create_before_destroy: false,
+            timeouts: Default::default(),
             weight: schema.typical_create_secs,
         });
         Ok(object)
@@ -509,6 +512,7 @@ impl InstancePlanner for Differ<'_> {
             replace_paths,
             depends_on: inst.depends_on,
             create_before_destroy: inst.lifecycle.create_before_destroy,
+            timeouts: inst.timeouts,
             weight: schema.typical_create_secs,
         });
         Ok(object)

@@ -404,6 +404,7 @@ mod tests {
                     replace_paths: Vec::new(),
                     depends_on: vec!["fake_network.vpc".parse().unwrap()],
                     create_before_destroy: false,
+                    timeouts: Default::default(),
                     weight: 2.5,
                 },
                 ResourceChange {
@@ -438,6 +439,7 @@ mod tests {
                     replace_paths: vec!["name".to_string()],
                     depends_on: Vec::new(),
                     create_before_destroy: false,
+                    timeouts: Default::default(),
                     weight: 300.0,
                 },
             ],

@@ -10,7 +10,7 @@ pub mod render;
 use serde::{Deserialize, Serialize};
 
 use crate::addr::{ResourceAddr, ResourceMode};
-use crate::providers::ProviderConfig;
+use crate::providers::{ProviderConfig, Timeouts};
 use crate::spec::expr::Expr;
 use crate::value::Value;
 
@@ -177,6 +177,9 @@ pub struct ResourceChange {
     /// Instances this one depends on (by address), from references and `depends_on`.
     pub depends_on: Vec<ResourceAddr>,
     pub create_before_destroy: bool,
+    /// The spec's `timeouts:` block, passed to the provider with each operation.
+    #[serde(default, skip_serializing_if = "Timeouts::is_empty")]
+    pub timeouts: Timeouts,
     /// Typical seconds the create takes (from the schema), so apply starts long poles first.
     pub weight: f64,
 }

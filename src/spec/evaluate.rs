@@ -15,7 +15,7 @@ use super::model::{Environment, Lifecycle};
 use super::span::Span;
 use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
 use crate::graph::{ConfigGraph, Item};
-use crate::providers::ProviderConfig;
+use crate::providers::{ProviderConfig, Timeouts};
 use crate::schema::check::coerce;
 use crate::schema::{SchemaKind, SchemaRegistry};
 use crate::value::Value;
@@ -36,6 +36,7 @@ pub struct InstanceConfig {
     pub config: BTreeMap<String, Expr>,
     pub depends_on: Vec<ResourceAddr>,
     pub lifecycle: Lifecycle,
+    pub timeouts: Timeouts,
     pub span: Span,
 }
 
@@ -541,6 +542,7 @@ impl<'a> Walk<'a> {
                     config,
                     depends_on: depends_on.clone(),
                     lifecycle: block.lifecycle.clone(),
+                    timeouts: block.timeouts,
                     span: block.span.clone(),
                 })
                 .await;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::diagnostic::{Diagnostic, Sources, did_you_mean};
+use super::duration::parse_duration;
 use super::expr::{Expr, ExprKind, parse_template};
 use super::model::{
     Backend, Environment, InputDecl, Lifecycle, Module, ModuleCall, Name, OutputDecl,
@@ -16,6 +17,7 @@ use super::model::{
 };
 use super::span::Span;
 use super::yaml::{self, Key, Node, NodeKind};
+use crate::providers::Timeouts;
 use crate::schema::check::{coerce, parse_type};
 use crate::schema::{AttrType, Presence, SchemaRegistry};
 use crate::value::Value;
@@ -56,7 +58,9 @@ const RESOURCE_KEYS: &[&str] = &[
     "depends_on",
     "provider",
     "lifecycle",
+    "timeouts",
 ];
+const TIMEOUT_KEYS: &[&str] = &["create", "update", "delete"];
 const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "ignore_changes"];
 const MODULE_CALL_KEYS: &[&str] = &["source", "inputs", "providers", "description"];
 const INPUT_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
@@ -511,6 +515,10 @@ impl Loader<'_> {
             Some(n) => self.lifecycle(n),
             None => Lifecycle::default(),
         };
+        let timeouts = match field("timeouts") {
+            Some(n) => self.timeouts(n),
+            None => Timeouts::default(),
+        };
         Some(ResourceBlock {
             name: name_of(key),
             type_name,
@@ -520,6 +528,7 @@ impl Loader<'_> {
             depends_on,
             provider,
             lifecycle,
+            timeouts,
             span: key.span.clone(),
         })
     }
@@ -617,6 +626,37 @@ impl Loader<'_> {
                 );
             }
         }
+    }
+
+    /// `timeouts: { create: 40m, update: 10m, delete: 20m }`, as in Terraform.
+    fn timeouts(&mut self, node: &Node) -> Timeouts {
+        let mut out = Timeouts::default();
+        let Some(entries) = self.mapping(node, "`timeouts`") else {
+            return out;
+        };
+        self.check_keys(entries, TIMEOUT_KEYS, "`timeouts`");
+        for (k, v) in entries {
+            let Some(text) = self.string(v, "a timeout") else {
+                continue;
+            };
+            let duration = match parse_duration(&text.text) {
+                Ok(d) => d,
+                Err(message) => {
+                    self.diags.push(
+                        Diagnostic::error_at(message, &v.span)
+                            .with_help("write a duration such as 40m, 2h or 1h30m"),
+                    );
+                    continue;
+                }
+            };
+            match k.name.as_str() {
+                "create" => out.create = Some(duration),
+                "update" => out.update = Some(duration),
+                "delete" => out.delete = Some(duration),
+                _ => {}
+            }
+        }
+        out
     }
 
     fn lifecycle(&mut self, node: &Node) -> Lifecycle {

@@ -2,6 +2,7 @@
 //! expressions, checked against schemas, with diagnostics that point at `file:line:col`.
 
 pub mod diagnostic;
+pub mod duration;
 pub mod evaluate;
 pub mod expr;
 pub mod load;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::expr::Expr;
 use super::span::Span;
+use crate::providers::Timeouts;
 use crate::schema::AttrType;
 
 /// A name as written, with where.
@@ -95,6 +96,8 @@ pub struct ResourceBlock {
     /// A provider key such as `aws.dr`.
     pub provider: Option<Name>,
     pub lifecycle: Lifecycle,
+    /// `timeouts: { create: 40m }`: how long each operation may wait.
+    pub timeouts: Timeouts,
     pub span: Span,
 }
 

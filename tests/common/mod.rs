@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod aws;
 pub mod moto;
 
 pub struct Project {

@@ -89,7 +89,10 @@ impl Moto {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL_EC2")
             .env_remove("AWS_ENDPOINT_URL_S3")
-            .env_remove("AWS_ENDPOINT_URL_STS");
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .env_remove("AWS_ENDPOINT_URL_IAM")
+            .env_remove("AWS_ENDPOINT_URL_KMS")
+            .env_remove("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
     }
 
     fn try_request(&self, method: &str, path: &str, service: &str, body: &str) -> Option<String> {

@@ -64,10 +64,14 @@ impl Settings {
 
 /// The SDK clients of one provider instance.
 #[derive(Clone, Debug)]
+#[allow(dead_code)] // iam, kms and logs serve the identity and logging types landing next
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub region: String,
 }
 
@@ -123,8 +127,26 @@ impl Clients {
                 counts: counts.clone(),
             })
             .build();
+        let iam = aws_sdk_iam::config::Builder::from(&sdk)
+            .interceptor(Counter {
+                counts: counts.clone(),
+            })
+            .build();
+        let kms = aws_sdk_kms::config::Builder::from(&sdk)
+            .interceptor(Counter {
+                counts: counts.clone(),
+            })
+            .build();
+        let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
+            .interceptor(Counter {
+                counts: counts.clone(),
+            })
+            .build();
         Ok(Clients {
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            kms: aws_sdk_kms::Client::from_conf(kms),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             s3: aws_sdk_s3::Client::from_conf(s3),
             sts: aws_sdk_sts::Client::from_conf(sts),
             region,

@@ -15,6 +15,7 @@ mod provider;
 mod retry;
 mod s3;
 mod types;
+mod wait;
 
 use cairn_provider::provider::Catalog;
 

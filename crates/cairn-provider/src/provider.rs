@@ -81,6 +81,47 @@ pub struct CreateRequest {
     /// Unique per create attempt of this address; a retried create with the same token must not
     /// create a second resource.
     pub token: String,
+    /// How long the create may wait for the resource to become usable (`timeouts.create` in the
+    /// spec); `None`: the type's own default.
+    pub timeout: Option<Duration>,
+}
+
+/// A resource's `timeouts:` block: how long each operation may wait before it fails with
+/// [`ErrorKind::Timeout`]. Unset operations use the type's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Timeouts {
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "secs")]
+    pub create: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "secs")]
+    pub update: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "secs")]
+    pub delete: Option<Duration>,
+}
+
+impl Timeouts {
+    pub fn is_empty(&self) -> bool {
+        *self == Timeouts::default()
+    }
+}
+
+/// Durations in saved plans as seconds, readable by people and other tools.
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_f64(d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let secs = Option::<f64>::deserialize(d)?;
+        secs.map(|s| Duration::try_from_secs_f64(s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +140,8 @@ pub struct UpdateRequest {
     pub config: Value,
     /// Names of the top-level attributes that differ.
     pub changed: Vec<String>,
+    /// `timeouts.update` of the spec; `None`: the type's default.
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Clone, Debug)]
@@ -112,6 +155,8 @@ pub struct DeleteRequest {
     pub resource_type: String,
     pub id: String,
     pub prior: Value,
+    /// `timeouts.delete` of the spec; `None`: the type's default.
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Clone, Debug)]

@@ -104,6 +104,7 @@ pub fn resource(address: &str, action: Action, attributes: Vec<AttrChange>) -> R
         attributes,
         depends_on: Vec::new(),
         create_before_destroy: false,
+        timeouts: Default::default(),
         weight: 1.0,
     }
 }

@@ -25,6 +25,7 @@ fn create_req(address: &str, ty: &str, config: Value, token: &str) -> CreateRequ
         resource_type: ty.into(),
         config,
         token: token.into(),
+        timeout: None,
     }
 }
 
@@ -199,6 +200,7 @@ async fn reads_are_one_batched_call_and_never_return_the_password() {
         resource_type: ty.into(),
         id: id.into(),
         prior: Value::Null,
+        timeout: None,
     };
     let err = fake
         .delete(delete(&net.id, "fake_network"))

@@ -19,6 +19,7 @@ use crate::config::Clients;
 use crate::ec2::{self, batched, filter, tag_pairs, tag_spec};
 use crate::errors::{invalid, sdk_error};
 use crate::paginate::all_pages;
+use crate::wait::{Check, Wait};
 
 pub struct NatGatewayType;
 
@@ -144,7 +145,7 @@ impl Resource for NatGatewayType {
             .and_then(|g| g.nat_gateway_id())
             .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateNatGateway returned no id"))?
             .to_string();
-        wait_for(aws, &id, NatGatewayState::Available).await?;
+        wait_for(aws, &id, NatGatewayState::Available, req.timeout).await?;
         Ok(id)
     }
 
@@ -159,7 +160,7 @@ impl Resource for NatGatewayType {
             .send()
             .await
             .map_err(|e| sdk_error("DeleteNatGateway", e))?;
-        wait_for(aws, &req.id, NatGatewayState::Deleted).await
+        wait_for(aws, &req.id, NatGatewayState::Deleted, req.timeout).await
     }
 }
 
@@ -185,13 +186,26 @@ async fn describe(
     .await
 }
 
-/// Polls at once, then backs off, until the gateway reaches `want`. A gateway that fails or
-/// vanishes while being created is reported with AWS's reason; one that vanishes while being
-/// deleted is deleted.
-async fn wait_for(aws: &Clients, id: &str, want: NatGatewayState) -> Result<(), ProviderError> {
-    let started = tokio::time::Instant::now();
-    let mut delay = Duration::from_millis(500);
-    loop {
+/// Waits until the gateway reaches `want`. A gateway that fails or vanishes while being created
+/// is reported with AWS's reason; one that vanishes while being deleted is deleted.
+async fn wait_for(
+    aws: &Clients,
+    id: &str,
+    want: NatGatewayState,
+    timeout: Option<Duration>,
+) -> Result<(), ProviderError> {
+    let what = format!("NAT gateway {id}");
+    let wait = Wait {
+        what: &what,
+        until: want.as_str(),
+        operation: if want == NatGatewayState::Deleted {
+            "delete"
+        } else {
+            "create"
+        },
+        limit: timeout.unwrap_or(WAIT_LIMIT),
+    };
+    wait.run(|| async {
         let ids = [id.to_string()];
         let gateway = describe(aws, filter("nat-gateway-id", &ids))
             .await?
@@ -199,7 +213,7 @@ async fn wait_for(aws: &Clients, id: &str, want: NatGatewayState) -> Result<(), 
             .find(|g| g.nat_gateway_id() == Some(id));
         let state = gateway.as_ref().and_then(|g| g.state());
         if state == Some(&want) || (want == NatGatewayState::Deleted && gateway.is_none()) {
-            return Ok(());
+            return Ok(Check::Done(()));
         }
         if want == NatGatewayState::Available
             && matches!(
@@ -221,18 +235,9 @@ async fn wait_for(aws: &Clients, id: &str, want: NatGatewayState) -> Result<(), 
                 ),
             ));
         }
-        if started.elapsed() + delay > WAIT_LIMIT {
-            return Err(ProviderError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "NAT gateway {id} did not become {} within {}s (last state: {})",
-                    want.as_str(),
-                    WAIT_LIMIT.as_secs(),
-                    state.map_or("not listed", |s| s.as_str())
-                ),
-            ));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
-    }
+        Ok(Check::Waiting(
+            state.map_or("not listed", |s| s.as_str()).to_string(),
+        ))
+    })
+    .await
 }
