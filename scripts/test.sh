@@ -13,15 +13,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-# moto_server, the AWS emulator the AWS adapter tests run against, pinned, in a venv of our own.
-MOTO_VERSION=5.2.5
-VENV="${CAIRN_VENV:-$HOME/.cache/cairn/venv}"
-if ! "$VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
-  echo "== installing moto[server]==$MOTO_VERSION into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
-fi
-export CAIRN_MOTO_SERVER="$VENV/bin/moto_server"
+# moto_server, the AWS emulator the AWS adapter tests run against.
+source scripts/moto-env.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

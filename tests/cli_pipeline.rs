@@ -701,3 +701,71 @@ fn apply_holding_the_lock(p: &Project) -> std::process::Child {
     }
     first
 }
+
+/// The state file is lost; the objects still exist. `cairn import` puts each back at its address
+/// by id, refuses addresses the spec does not declare, ids that do not exist and addresses already
+/// managed, and the next plan has nothing to create.
+#[test]
+fn lost_state_is_rebuilt_by_importing_each_object_by_id() {
+    let p = project();
+    let (code, stdout, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (_, list, _) = run_with_secret(&p, &["state", "list", "-e", "dev"]);
+    let ids: Vec<(String, String)> = list
+        .lines()
+        .map(|address| {
+            let (_, show, _) = run_with_secret(&p, &["state", "show", address, "-e", "dev"]);
+            let id = show
+                .lines()
+                .find_map(|l| l.strip_prefix("id       = "))
+                .expect("an id")
+                .to_string();
+            (address.to_string(), id)
+        })
+        .collect();
+    assert_eq!(ids.len(), 4, "{list}");
+    std::fs::remove_file(p.file(".cairn/state/dev.json")).unwrap();
+
+    let (code, _, stderr) = run_with_secret(&p, &["import", "-e", "dev", "fake_database.dbb", "x"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("environment `dev` declares no resource fake_database.dbb; did you mean `fake_database.db`?"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_with_secret(
+        &p,
+        &[
+            "import",
+            "-e",
+            "dev",
+            "fake_database.db",
+            "db-does-not-exist",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no fake_database with id `db-does-not-exist` exists"),
+        "{stderr}"
+    );
+
+    for (address, id) in &ids {
+        let (code, stdout, stderr) = run_with_secret(&p, &["import", "-e", "dev", address, id]);
+        assert_eq!(code, 0, "{address}: {stdout}\n{stderr}");
+        assert!(stdout.contains(&format!("{address}: imported")), "{stdout}");
+    }
+    let (address, id) = &ids[0];
+    let (code, _, stderr) = run_with_secret(&p, &["import", "-e", "dev", address, id]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("is already managed"), "{stderr}");
+
+    let (_, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev"]);
+    assert!(
+        stdout.contains("Plan: 0 to add") || stdout.contains("No changes."),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        !stdout.contains("module.network"),
+        "the network imported clean:\n{stdout}"
+    );
+    assert!(!stdout.contains(SECRET));
+}

@@ -1,9 +1,12 @@
-//! The repository's own reference stack (the datasets system on the fake provider): every
-//! environment validates, and each plans the sizes the seed asks for.
+//! The repository's own reference stack (the datasets system: network and buckets on AWS, the
+//! rest on the fake provider until its AWS types land): every environment validates, each plans
+//! the sizes the seed asks for, and dev applies, converges, heals and destroys against moto.
 
 mod common;
 
 use common::Project;
+use common::aws::{owned, state_id};
+use common::moto::Moto;
 
 /// A copy of the repository's modules/ and environments/ in a throw-away directory, so plans and
 /// applies never write into the checkout.
@@ -28,12 +31,14 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
-    let out = p
-        .cairn(args)
-        .env("DATASETS_DB_PASSWORD", "reference-stack-test-password")
-        .output()
-        .unwrap();
+/// `cairn ARGS` on the reference stack; with `moto`, against it.
+fn run(p: &Project, moto: Option<&Moto>, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = p.cairn(args);
+    cmd.env("DATASETS_DB_PASSWORD", "reference-stack-test-password");
+    if let Some(moto) = moto {
+        moto.configure(&mut cmd);
+    }
+    let out = cmd.output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -45,7 +50,7 @@ fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
 fn every_environment_validates() {
     let p = reference_stack();
     for env in ["dev", "stg", "prd"] {
-        let (code, stdout, stderr) = run(&p, &["validate", "-e", env]);
+        let (code, stdout, stderr) = run(&p, None, &["validate", "-e", env]);
         assert_eq!(code, 0, "{env}: {stdout}\n{stderr}");
         assert!(stdout.starts_with("Success!"), "{stdout}");
     }
@@ -53,31 +58,136 @@ fn every_environment_validates() {
 
 #[test]
 fn environments_differ_in_size_not_in_shape() {
+    let moto = Moto::start();
     let p = reference_stack();
     let count = |plan: &str, needle: &str| plan.matches(needle).count();
-    let (_, dev, _) = run(&p, &["plan", "-e", "dev"]);
-    let (_, prd, stderr) = run(&p, &["plan", "-e", "prd"]);
+    let (_, dev, _) = run(&p, Some(&moto), &["plan", "-e", "dev"]);
+    let (_, prd, stderr) = run(&p, Some(&moto), &["plan", "-e", "prd"]);
     assert!(prd.contains("Plan:"), "{stderr}");
-    // dev: one zone; prd: two, with a multi-AZ database and more service tasks.
-    assert_eq!(count(&dev, "resource \"fake_subnet\""), 3, "{dev}");
-    assert_eq!(count(&prd, "resource \"fake_subnet\""), 6, "{prd}");
+    // Both: public, private and database subnets in two zones; prd: a multi-AZ database and
+    // more service tasks.
+    assert_eq!(count(&dev, "resource \"aws_subnet\""), 6, "{dev}");
+    assert_eq!(count(&prd, "resource \"aws_subnet\""), 6, "{prd}");
     assert!(dev.contains("+ multi_az          = false"), "{dev}");
     assert!(prd.contains("+ multi_az          = true"), "{prd}");
     assert!(prd.contains("+ desired_count      = 4"), "{prd}");
     assert!(!prd.contains("reference-stack-test-password"));
 }
 
+/// The acceptance story, on the repository's own modules against moto: the network and
+/// bucket modules apply from scratch, re-plan clean, take a tag change in place, plan a CIDR
+/// change as a replacement, heal a subnet deleted out of band, and destroy without leftovers.
 #[test]
-fn the_main_job_plans_applies_and_converges() {
+fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
+    let moto = Moto::start();
     let p = reference_stack();
-    let (code, stdout, stderr) = run(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    let (code, stdout, stderr) = run(&p, Some(&moto), &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Apply complete!"), "{stdout}");
+    assert_eq!(owned(&moto, "DescribeVpcs", "vpcId").len(), 1);
+    assert_eq!(owned(&moto, "DescribeSubnets", "subnetId").len(), 6);
+    assert_eq!(
+        owned(&moto, "DescribeVpcEndpoints", "vpcEndpointId").len(),
+        2
+    );
+    assert_eq!(owned(&moto, "DescribeFlowLogs", "flowLogId").len(), 1);
+    let buckets = moto.s3_list_buckets();
+    assert!(buckets.contains("datasets-dev-data"), "{buckets}");
+    assert!(buckets.contains("datasets-dev-backups"), "{buckets}");
+
+    let (code, stdout, stderr) = run(
+        &p,
+        Some(&moto),
+        &["plan", "-e", "dev", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 0, "a second plan must be empty:\n{stdout}\n{stderr}");
+
+    // A new environment tag reaches every taggable resource, in place.
+    let env = p.read("environments/dev.yaml");
+    p.write(
+        "environments/dev.yaml",
+        &env.replace(
+            "tags: { env: dev, system: datasets }",
+            "tags: { env: dev, system: datasets, owner: data-team }",
+        ),
+    );
+    let (code, stdout, stderr) = run(
+        &p,
+        Some(&moto),
+        &["plan", "-e", "dev", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("Apply complete! Resources: 14 added"),
+        stdout.contains("# module.network.aws_vpc.vpc will be updated in-place"),
         "{stdout}"
     );
-    let (code, stdout, _) = run(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "a second plan is empty:\n{stdout}");
+    assert!(stdout.contains("Plan: 0 to add, "), "{stdout}");
+    assert!(stdout.contains(" to change, 0 to destroy."), "{stdout}");
+    let (code, stdout, stderr) = run(&p, Some(&moto), &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, _) = run(
+        &p,
+        Some(&moto),
+        &["plan", "-e", "dev", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 0, "the tag change must stick:\n{stdout}");
+
+    // Renumbering the public subnets cannot happen in place.
+    let module = p.read("modules/network/module.yaml");
+    p.write(
+        "modules/network/module.yaml",
+        &module.replace(
+            "locals.zone_index[each.value] + 1)}",
+            "locals.zone_index[each.value] + 5)}",
+        ),
+    );
+    let (code, stdout, stderr) = run(
+        &p,
+        Some(&moto),
+        &["plan", "-e", "dev", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# module.network.aws_subnet.public[\"ap-northeast-1a\"] must be replaced"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# forces replacement"), "{stdout}");
+    p.write("modules/network/module.yaml", &module);
+
+    // A database subnet deleted behind cairn's back is planned for creation again.
+    let address = "module.network.aws_subnet.database[\"ap-northeast-1c\"]";
+    let subnet = state_id(&p, &moto, address);
+    let deleted = moto.ec2(&[("Action", "DeleteSubnet"), ("SubnetId", &subnet)]);
+    assert!(deleted.contains("DeleteSubnetResponse"), "{deleted}");
+    let (code, stdout, stderr) = run(
+        &p,
+        Some(&moto),
+        &["plan", "-e", "dev", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("# {address} will be created")),
+        "{stdout}"
+    );
+
+    // Destroy leaves nothing cairn made.
+    let (code, stdout, stderr) = run(&p, Some(&moto), &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for (action, id) in [
+        ("DescribeVpcs", "vpcId"),
+        ("DescribeSubnets", "subnetId"),
+        ("DescribeInternetGateways", "internetGatewayId"),
+        ("DescribeSecurityGroups", "groupId"),
+        ("DescribeRouteTables", "routeTableId"),
+        ("DescribeNetworkAcls", "networkAclId"),
+        ("DescribeAddresses", "allocationId"),
+        ("DescribeVpcEndpoints", "vpcEndpointId"),
+        ("DescribeFlowLogs", "flowLogId"),
+    ] {
+        assert_eq!(owned(&moto, action, id), Vec::<String>::new(), "{action}");
+    }
+    let buckets = moto.s3_list_buckets();
+    assert!(!buckets.contains("datasets-dev-"), "{buckets}");
 }
 
 #[test]
