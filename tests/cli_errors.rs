@@ -214,3 +214,20 @@ fn hostile_shapes_fail_with_messages_not_crashes() {
         assert!(!stderr.contains("panicked"), "{what}: {stderr}");
     }
 }
+
+#[test]
+fn a_timeout_that_is_not_a_duration_points_at_itself() {
+    let env = "environment: dev\nproviders:\n  fake: {}\nresources:\n  db:\n    type: fake_network\n    properties: { cidr_block: 10.0.0.0/16 }\n    timeouts: { create: soon, destroy: 5m }\n";
+    let p = Project::with(&[("environments/dev.yaml", env)]);
+    let (code, _, stderr) = p.run(&["validate", "-e", "dev"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("`soon` is not a duration; write e.g. 30s, 40m, 2h or 1h30m"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("environments/dev.yaml:8:25"), "{stderr}");
+    assert!(
+        stderr.contains("`destroy`"),
+        "an unknown key is named:\n{stderr}"
+    );
+}

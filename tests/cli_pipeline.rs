@@ -769,3 +769,47 @@ fn lost_state_is_rebuilt_by_importing_each_object_by_id() {
     );
     assert!(!stdout.contains(SECRET));
 }
+
+const SLOW_DB: &str = r#"environment: dev
+providers:
+  fake: { latency_ms: { default: 0, fake_database: 600 } }
+resources:
+  db:
+    type: fake_database
+    properties:
+      engine: postgres
+      instance_class: db.t3.micro
+      username: app
+      password: ${env.DEMO_DB_PASSWORD}
+    timeouts: { create: 100ms }
+"#;
+
+/// A database slower than its `timeouts.create`: the apply fails saying which timeout ran out,
+/// yet the database that does exist stays recorded, and the next run adopts it instead of
+/// creating a second one.
+#[test]
+fn a_create_that_outlives_its_timeout_fails_clearly_and_is_adopted_next_run() {
+    let p = Project::with(&[("environments/dev.yaml", SLOW_DB)]);
+    let (code, stdout, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("fake_database.db was not ready within 100ms, its `timeouts.create`"),
+        "{stderr}"
+    );
+    let (_, list, _) = run_with_secret(&p, &["state", "list", "-e", "dev"]);
+    assert_eq!(list.trim(), "fake_database.db", "the database is in state");
+
+    p.write(
+        "environments/dev.yaml",
+        &SLOW_DB.replace("create: 100ms", "create: 40m"),
+    );
+    let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "adopted, not created again:\n{stdout}\n{stderr}");
+    let databases = p.cloud()["objects"]
+        .as_object()
+        .expect("objects")
+        .values()
+        .filter(|o| o["type"] == "fake_database")
+        .count();
+    assert_eq!(databases, 1);
+}

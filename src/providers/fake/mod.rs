@@ -324,8 +324,49 @@ impl FakeProvider {
         })
     }
 
+    /// Waits as long as the configured latency says this call takes, or until `limit` when that
+    /// is shorter (the resource's `timeouts:`), and then says it timed out.
+    async fn wait_limited(
+        &self,
+        address: Option<&str>,
+        resource_type: &str,
+        op: Operation,
+        limit: Option<Duration>,
+    ) -> Option<ProviderError> {
+        let takes = self.latency(address, resource_type, op);
+        match limit {
+            Some(limit) if limit < takes => {
+                tokio::time::sleep(limit).await;
+                Some(ProviderError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "{} was not ready within {:?}, its `timeouts.{}` (it takes {:?} here)",
+                        address.unwrap_or(resource_type),
+                        limit,
+                        op.name(),
+                        takes
+                    ),
+                ))
+            }
+            _ => {
+                if !takes.is_zero() {
+                    tokio::time::sleep(takes).await;
+                }
+                None
+            }
+        }
+    }
+
     /// Waits as long as the configured latency says this call takes.
     async fn wait(&self, address: Option<&str>, resource_type: &str, op: Operation) {
+        let takes = self.latency(address, resource_type, op);
+        if !takes.is_zero() {
+            tokio::time::sleep(takes).await;
+        }
+    }
+
+    /// How long the configured latency says this call takes.
+    fn latency(&self, address: Option<&str>, resource_type: &str, op: Operation) -> Duration {
         let s = &self.settings;
         let keyed = format!("{resource_type}.{}", op.name());
         let ms = address
@@ -339,10 +380,7 @@ impl FakeProvider {
         } else {
             1.0
         };
-        let ms = (ms * factor).max(0.0);
-        if ms > 0.0 {
-            tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
-        }
+        Duration::from_secs_f64((ms * factor).max(0.0) / 1000.0)
     }
 
     /// The injected failure for this call, if a rule fires.
@@ -453,13 +491,22 @@ impl Provider for FakeProvider {
 
     async fn create(&self, req: CreateRequest) -> Result<CreateResponse, ProviderError> {
         let schema = self.schema(&req.resource_type)?.clone();
-        self.wait(Some(&req.address), &req.resource_type, Operation::Create)
+        // Like a real resource that outlives its create timeout: it exists, but the call failed.
+        let timed_out = self
+            .wait_limited(
+                Some(&req.address),
+                &req.resource_type,
+                Operation::Create,
+                req.timeout,
+            )
             .await;
-        let failure = self.injected_failure(
-            &[req.address.as_str()],
-            &req.resource_type,
-            Operation::Create,
-        );
+        let failure = timed_out.or_else(|| {
+            self.injected_failure(
+                &[req.address.as_str()],
+                &req.resource_type,
+                Operation::Create,
+            )
+        });
         let region = self.settings.region.clone();
         let environment = self.environment.clone();
         self.call(move |cloud| {
