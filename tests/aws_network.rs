@@ -421,3 +421,47 @@ fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys(
     );
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
 }
+
+const TWO_REGIONS: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+  aws.dr: { region: us-west-2 }
+resources:
+  here:
+    type: aws_region
+  there:
+    type: aws_region
+    provider: aws.dr
+  primary:
+    type: aws_vpc
+    properties: { cidr_block: 10.0.0.0/16 }
+  standby:
+    type: aws_vpc
+    provider: aws.dr
+    properties: { cidr_block: 10.1.0.0/16 }
+outputs:
+  regions: ${[here.name, there.name]}
+  standby_arn: ${standby.arn}
+"#;
+
+/// An aliased provider block (`aws.dr`) is a second region: its resources are created, read and
+/// destroyed there, and nothing of it leaks into the primary region.
+#[test]
+fn an_aliased_provider_puts_the_standby_network_in_a_second_region() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", TWO_REGIONS)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("\"us-east-1\""), "{stdout}");
+    assert!(stdout.contains("\"us-west-2\""), "{stdout}");
+    assert!(stdout.contains("arn:aws:ec2:us-west-2:"), "{stdout}");
+    // moto, like AWS, keeps each region apart; the raw helper asks us-east-1.
+    let primary = owned(&moto, "DescribeVpcs", "vpcId");
+    assert_eq!(primary, vec![common::aws::state_id(&p, &moto, "aws_vpc.primary")]);
+
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 destroyed"), "{stdout}");
+}
