@@ -457,7 +457,10 @@ fn an_aliased_provider_puts_the_standby_network_in_a_second_region() {
     assert!(stdout.contains("arn:aws:ec2:us-west-2:"), "{stdout}");
     // moto, like AWS, keeps each region apart; the raw helper asks us-east-1.
     let primary = owned(&moto, "DescribeVpcs", "vpcId");
-    assert_eq!(primary, vec![common::aws::state_id(&p, &moto, "aws_vpc.primary")]);
+    assert_eq!(
+        primary,
+        vec![common::aws::state_id(&p, &moto, "aws_vpc.primary")]
+    );
 
     let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");

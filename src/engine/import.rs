@@ -8,8 +8,9 @@
 
 use crate::addr::{ResourceAddr, ResourceMode};
 use crate::plan::ResourceChange;
+use crate::plan::diff::display_value;
 use crate::providers::{ProviderError, ProviderSet, ReadItem, ReadRequest};
-use crate::spec::expr::ast::{Expr, ExprKind};
+use crate::spec::expr::ast::Expr;
 use crate::state::{ResourceState, ResourceStatus, State, seal};
 use crate::value::Value;
 
@@ -112,12 +113,11 @@ pub async fn import(
 
 /// The attributes of a planned configuration that are known before apply.
 fn known_config(after: &Expr) -> Value {
-    match &after.kind {
-        ExprKind::Literal(value) => value.clone(),
-        ExprKind::Map(entries) => Value::Map(
-            entries
-                .iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
+    match display_value(after) {
+        Value::Map(attrs) => Value::Map(
+            attrs
+                .into_iter()
+                .filter(|(_, v)| !matches!(v, Value::Unknown))
                 .collect(),
         ),
         _ => Value::Null,

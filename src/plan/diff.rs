@@ -632,7 +632,7 @@ fn strip_sensitive(v: &Value) -> Value {
 }
 
 /// A value for display: residual expressions are unknown until apply.
-fn display_value(expr: &Expr) -> Value {
+pub(crate) fn display_value(expr: &Expr) -> Value {
     match &expr.kind {
         ExprKind::Literal(v) => v.clone(),
         ExprKind::Map(entries) => Value::Map(
