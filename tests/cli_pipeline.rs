@@ -361,6 +361,16 @@ fn schema_lists_types_and_describes_one() {
         .find(|l| l.starts_with("password"))
         .expect("password row");
     assert!(password.contains("yes"), "sensitive is shown: {password}");
+    assert!(
+        one.ends_with("Import: cairn import -e ENV ADDRESS ID\n"),
+        "{one}"
+    );
+    // Where the id is not the cloud's own id, the schema says what import takes.
+    let (_, route, _) = p.run(&["schema", "aws_route"]);
+    assert!(
+        route.contains("Import: cairn import -e ENV ADDRESS ROUTE_TABLE_ID_DESTINATION (rtb-0a1b2c3d_0.0.0.0/0)"),
+        "{route}"
+    );
     let (code, _, stderr) = p.run(&["schema", "fake_netwrk"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("did you mean `fake_network`?"), "{stderr}");

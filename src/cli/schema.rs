@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use super::project::Context;
-use crate::schema::Presence;
+use crate::schema::{Presence, SchemaKind};
 use crate::spec::diagnostic::did_you_mean;
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +73,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             if a.force_new { "yes" } else { "" },
             if a.sensitive { "yes" } else { "" },
         );
+    }
+    if schema.kind == SchemaKind::Resource {
+        let id = match schema.import_id {
+            "" => "ID",
+            format => format,
+        };
+        println!("\nImport: cairn import -e ENV ADDRESS {id}",);
     }
     Ok(Outcome::Success)
 }

@@ -25,6 +25,7 @@ const TYPE: &str = "aws_network_acl_rule";
 impl Resource for NetworkAclRule {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("ACL_ID:ingress|egress:RULE_NUMBER (acl-0a1b2c3d:ingress:100)")
             .describe("One numbered rule of a network ACL")
             .attr(AttrSchema::required("network_acl_id", AttrType::String).force_new())
             .attr(AttrSchema::required("rule_number", AttrType::Number).force_new())

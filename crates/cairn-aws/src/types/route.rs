@@ -42,6 +42,7 @@ fn key_of(item: &ReadItem) -> Option<(String, String)> {
 impl Resource for Route {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("ROUTE_TABLE_ID_DESTINATION (rtb-0a1b2c3d_0.0.0.0/0)")
             .describe("A route in a route table")
             .attr(AttrSchema::required("route_table_id", AttrType::String).force_new())
             .attr(AttrSchema::required("destination_cidr_block", AttrType::String).force_new())

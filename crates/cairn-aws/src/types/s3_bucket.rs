@@ -29,6 +29,7 @@ const TYPE: &str = "aws_s3_bucket";
 impl Resource for Bucket {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("BUCKET_NAME")
             .describe("An S3 bucket")
             .attr(
                 AttrSchema::required("bucket", AttrType::String)

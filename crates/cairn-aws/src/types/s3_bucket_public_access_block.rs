@@ -48,6 +48,7 @@ async fn put(aws: &Clients, bucket: &str, c: &Value) -> Result<(), ProviderError
 impl Resource for PublicAccessBlock {
     fn schema(&self) -> Schema {
         let mut schema = Schema::resource(PROVIDER, TYPE)
+            .import_id("BUCKET_NAME")
             .describe("Blocks public access to an S3 bucket")
             .attr(AttrSchema::required("bucket", AttrType::String).force_new());
         for name in SWITCHES {

@@ -80,6 +80,7 @@ impl Resource for Versioning {
     fn schema(&self) -> Schema {
         let config = BTreeMap::from([("status".to_string(), AttrType::String)]);
         Schema::resource(PROVIDER, TYPE)
+            .import_id("BUCKET_NAME")
             .describe("The versioning state of an S3 bucket")
             .attr(AttrSchema::required("bucket", AttrType::String).force_new())
             .attr(

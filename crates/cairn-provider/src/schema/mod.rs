@@ -146,6 +146,9 @@ pub struct Schema {
     /// Typical seconds a create takes, so the scheduler starts long poles (databases, clusters)
     /// first.
     pub typical_create_secs: f64,
+    /// What `cairn import ADDRESS ID` takes as ID when it is not simply the `id` attribute as
+    /// the cloud shows it (a route: `rtb-0a1b2c3d_0.0.0.0/0`).
+    pub import_id: &'static str,
 }
 
 impl Schema {
@@ -157,6 +160,7 @@ impl Schema {
             description: "",
             attributes: Vec::new(),
             typical_create_secs: 1.0,
+            import_id: "",
         }
     }
     pub fn data_source(provider: &'static str, type_name: &'static str) -> Schema {
@@ -171,6 +175,10 @@ impl Schema {
     }
     pub fn attr(mut self, attr: AttrSchema) -> Schema {
         self.attributes.push(attr);
+        self
+    }
+    pub fn import_id(mut self, format: &'static str) -> Schema {
+        self.import_id = format;
         self
     }
     pub fn typical_create_secs(mut self, secs: f64) -> Schema {
