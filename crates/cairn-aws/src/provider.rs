@@ -21,7 +21,7 @@ use crate::types::{self, Data, Resource, read_back};
 
 /// How long a written resource may take to show up in reads.
 const READ_BACK: Duration = Duration::from_secs(120);
-/// How long a delete refused with DependencyViolation is retried.
+/// How long a delete refused with DependencyViolation is retried, unless `timeouts.delete` says.
 const DELETE_BLOCKED: Duration = Duration::from_secs(300);
 
 pub struct AwsProvider {
@@ -128,7 +128,8 @@ impl Provider for AwsProvider {
         let resource = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
         let what = format!("{} {}", req.address, req.id);
-        while_dependency_violation(&what, DELETE_BLOCKED, Duration::from_secs(1), || {
+        let limit = req.timeout.unwrap_or(DELETE_BLOCKED);
+        while_dependency_violation(&what, limit, Duration::from_secs(1), || {
             resource.delete(aws, &req)
         })
         .await?;
