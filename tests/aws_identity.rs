@@ -1,0 +1,160 @@
+//! The AWS identity and logging types as a user lives them, against a local moto_server: KMS
+//! keys, aliases and an encrypted log group; an IAM role, a policy and their attachment. Each
+//! story applies, re-plans without false diffs, imports into an empty state, changes in place
+//! and by replacement, and destroys without leftovers (checked against moto directly).
+//!
+//! moto diverges from AWS where noted in comments; the adapter is written for AWS.
+
+mod common;
+
+use common::Project;
+use common::aws::{imports_cleanly, run, state_id, updates_in_place_and_sticks};
+use common::moto::Moto;
+
+const KEYS: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  key:
+    type: aws_kms_key
+    properties:
+      description: Encrypts the app's logs
+      deletion_window_in_days: 7
+      tags: { Name: logs }
+  spare:
+    type: aws_kms_key
+    properties: { description: Spare }
+  alias:
+    type: aws_kms_alias
+    properties: { name: alias/cairn-logs, target_key_id: "${key.key_id}" }
+  logs:
+    type: aws_cloudwatch_log_group
+    properties:
+      name: /cairn/app
+      retention_in_days: 30
+      kms_key_id: ${key.arn}
+      tags: { Name: app }
+"#;
+
+fn plan_is_empty(p: &Project, moto: &Moto) {
+    let (code, stdout, stderr) = run(p, moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
+}
+
+fn apply(p: &Project, moto: &Moto) -> String {
+    let (code, stdout, stderr) = run(p, moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    stdout
+}
+
+/// KMS DescribeKey straight from moto: the JSON answer.
+fn describe_key(moto: &Moto, id: &str) -> String {
+    moto.json(
+        "kms",
+        "TrentService.DescribeKey",
+        &format!(r#"{{"KeyId":"{id}"}}"#),
+    )
+}
+
+/// The JSON body of a response.
+fn body(response: &str) -> serde_json::Value {
+    let (_, json) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no body in {response}"));
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+fn log_groups(moto: &Moto) -> String {
+    moto.json("logs", "Logs_20140328.DescribeLogGroups", "{}")
+}
+
+#[test]
+fn a_key_an_alias_and_an_encrypted_log_group_apply_replan_clean_change_and_destroy() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", KEYS)]);
+    let stdout = apply(&p, &moto);
+    assert!(
+        stdout.contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."),
+        "{stdout}"
+    );
+    let key = state_id(&p, &moto, "aws_kms_key.key");
+    let spare = state_id(&p, &moto, "aws_kms_key.spare");
+    assert!(describe_key(&moto, &key).contains(r#""KeyState": "Enabled""#));
+    let groups = log_groups(&moto);
+    assert!(
+        groups.contains(r#""logGroupName": "/cairn/app""#),
+        "{groups}"
+    );
+    assert!(groups.contains(r#""retentionInDays": 30"#), "{groups}");
+    assert!(
+        groups.contains(&key),
+        "the group is encrypted with the key: {groups}"
+    );
+
+    // Defaults (usage, spec, rotation, KMS's own key policy) read back as declared.
+    plan_is_empty(&p, &moto);
+    imports_cleanly(&p, &moto);
+
+    let rotated = KEYS.replace(
+        "deletion_window_in_days: 7",
+        "deletion_window_in_days: 7\n      enable_key_rotation: true",
+    );
+    p.write("environments/dev.yaml", &rotated);
+    updates_in_place_and_sticks(&p, &moto, "aws_kms_key.key");
+
+    let longer = rotated.replace("retention_in_days: 30", "retention_in_days: 90");
+    p.write("environments/dev.yaml", &longer);
+    updates_in_place_and_sticks(&p, &moto, "aws_cloudwatch_log_group.logs");
+    assert!(log_groups(&moto).contains(r#""retentionInDays": 90"#));
+
+    let retargeted = longer.replace(
+        r#"target_key_id: "${key.key_id}""#,
+        r#"target_key_id: "${spare.key_id}""#,
+    );
+    p.write("environments/dev.yaml", &retargeted);
+    updates_in_place_and_sticks(&p, &moto, "aws_kms_alias.alias");
+    let aliases = body(&moto.json("kms", "TrentService.ListAliases", "{}"));
+    let target = aliases["Aliases"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["AliasName"] == "alias/cairn-logs"))
+        .map(|a| a["TargetKeyId"].clone());
+    assert_eq!(
+        target,
+        Some(serde_json::Value::from(spare.as_str())),
+        "{aliases}"
+    );
+
+    // A log group cannot be renamed: a new name replaces it.
+    let renamed = retargeted.replace("name: /cairn/app", "name: /cairn/app-v2");
+    p.write("environments/dev.yaml", &renamed);
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# aws_cloudwatch_log_group.logs must be replaced"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# forces replacement"), "{stdout}");
+    apply(&p, &moto);
+    let groups = log_groups(&moto);
+    assert!(groups.contains("/cairn/app-v2"), "{groups}");
+    assert!(!groups.contains(r#""/cairn/app""#), "{groups}");
+    plan_is_empty(&p, &moto);
+
+    // Destroy: KMS only schedules a key's deletion; the alias and the group are gone.
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for id in [&key, &spare] {
+        let described = describe_key(&moto, id);
+        assert!(
+            described.contains(r#""KeyState": "PendingDeletion""#),
+            "{described}"
+        );
+    }
+    assert!(
+        !moto
+            .json("kms", "TrentService.ListAliases", "{}")
+            .contains("alias/cairn-logs")
+    );
+    assert!(!log_groups(&moto).contains("/cairn/"));
+}
