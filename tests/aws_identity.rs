@@ -9,7 +9,7 @@ mod common;
 
 use common::Project;
 use common::aws::{imports_cleanly, run, state_id, updates_in_place_and_sticks};
-use common::moto::Moto;
+use common::moto::{Moto, xml_values};
 
 const KEYS: &str = r#"environment: dev
 providers:
@@ -157,4 +157,140 @@ fn a_key_an_alias_and_an_encrypted_log_group_apply_replan_clean_change_and_destr
             .contains("alias/cairn-logs")
     );
     assert!(!log_groups(&moto).contains("/cairn/"));
+}
+
+const ROLE: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  task:
+    type: aws_iam_role
+    properties:
+      name: cairn-app-task
+      description: Runs the app's ECS tasks
+      assume_role_policy: |
+        {
+          "Version": "2012-10-17",
+          "Statement": [
+            {
+              "Effect": "Allow",
+              "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+              "Action": "sts:AssumeRole"
+            }
+          ]
+        }
+      tags: { Name: app }
+  read_logs:
+    type: aws_iam_policy
+    properties:
+      name: cairn-app-read-logs
+      description: Lets the app read its logs
+      policy: |
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": ["logs:GetLogEvents"], "Resource": "*"}]}
+      tags: { Name: app }
+  attach:
+    type: aws_iam_role_policy_attachment
+    properties: { role: "${task.name}", policy_arn: "${read_logs.arn}" }
+"#;
+
+/// The form encoding of a query parameter value.
+fn form(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn iam(moto: &Moto, params: &[(&str, &str)]) -> String {
+    moto.query("iam", "2010-05-08", params)
+}
+
+#[test]
+fn a_role_a_policy_and_their_attachment_apply_replan_clean_change_and_destroy() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", ROLE)]);
+    let stdout = apply(&p, &moto);
+    assert!(
+        stdout.contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        "{stdout}"
+    );
+    let policy_arn = state_id(&p, &moto, "aws_iam_policy.read_logs");
+    assert_eq!(
+        state_id(&p, &moto, "aws_iam_role_policy_attachment.attach"),
+        format!("cairn-app-task/{policy_arn}"),
+        "Terraform's import id: ROLE/POLICY_ARN"
+    );
+    let attached = iam(
+        &moto,
+        &[
+            ("Action", "ListAttachedRolePolicies"),
+            ("RoleName", "cairn-app-task"),
+        ],
+    );
+    assert_eq!(xml_values(&attached, "PolicyArn"), [policy_arn.as_str()]);
+
+    // IAM hands the documents back URL-encoded and reformatted: no diff for that.
+    plan_is_empty(&p, &moto);
+    imports_cleanly(&p, &moto);
+
+    // A new document is a new default version of the same policy.
+    let widened = ROLE.replace(
+        r#"["logs:GetLogEvents"]"#,
+        r#"["logs:GetLogEvents", "logs:FilterLogEvents"]"#,
+    );
+    p.write("environments/dev.yaml", &widened);
+    updates_in_place_and_sticks(&p, &moto, "aws_iam_policy.read_logs");
+    let versions = iam(
+        &moto,
+        &[
+            ("Action", "ListPolicyVersions"),
+            ("PolicyArn", &form(&policy_arn)),
+        ],
+    );
+    assert_eq!(xml_values(&versions, "VersionId").len(), 2, "{versions}");
+    let default = iam(
+        &moto,
+        &[("Action", "GetPolicy"), ("PolicyArn", &form(&policy_arn))],
+    );
+    assert_eq!(
+        xml_values(&default, "DefaultVersionId"),
+        ["v2"],
+        "{default}"
+    );
+
+    // A role cannot be renamed: a new name replaces it, and its attachment with it.
+    let renamed = widened.replace("name: cairn-app-task", "name: cairn-app-task-v2");
+    p.write("environments/dev.yaml", &renamed);
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# aws_iam_role.task must be replaced"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# forces replacement"), "{stdout}");
+    apply(&p, &moto);
+    plan_is_empty(&p, &moto);
+    let roles = iam(&moto, &[("Action", "ListRoles")]);
+    assert_eq!(
+        xml_values(&roles, "RoleName")
+            .into_iter()
+            .filter(|r| r.starts_with("cairn-"))
+            .collect::<Vec<_>>(),
+        ["cairn-app-task-v2"]
+    );
+
+    // Destroy detaches, then deletes the role and every version of the policy.
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let roles = iam(&moto, &[("Action", "ListRoles")]);
+    assert!(!roles.contains("cairn-app-task"), "{roles}");
+    let policies = iam(&moto, &[("Action", "ListPolicies"), ("Scope", "Local")]);
+    assert!(!policies.contains("cairn-app-read-logs"), "{policies}");
 }

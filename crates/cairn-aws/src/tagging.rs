@@ -35,3 +35,19 @@ pub fn tag_changes(prior: &Value, config: &Value) -> TagChanges {
             .collect(),
     }
 }
+
+/// Tags in IAM's form.
+pub fn iam_tags(
+    resource_type: &str,
+    tags: BTreeMap<String, String>,
+) -> Result<Vec<aws_sdk_iam::types::Tag>, cairn_provider::provider::ProviderError> {
+    tags.into_iter()
+        .map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| crate::errors::invalid(resource_type, e))
+        })
+        .collect()
+}

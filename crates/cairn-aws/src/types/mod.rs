@@ -19,6 +19,9 @@ pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudwatch_log_group;
 pub mod eip;
+pub mod iam_policy;
+pub mod iam_role;
+pub mod iam_role_policy_attachment;
 pub mod internet_gateway;
 pub mod kms_alias;
 pub mod kms_key;
@@ -83,6 +86,9 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(kms_key::KmsKey),
         Box::new(kms_alias::KmsAlias),
         Box::new(cloudwatch_log_group::LogGroup),
+        Box::new(iam_role::IamRole),
+        Box::new(iam_policy::IamPolicy),
+        Box::new(iam_role_policy_attachment::RolePolicyAttachment),
     ]
 }
 
