@@ -24,7 +24,20 @@ resources:
       tags: { Name: logs }
   spare:
     type: aws_kms_key
-    properties: { description: Spare }
+    properties:
+      description: Spare
+      # KMS hands its key policy back reformatted: no diff for that.
+      policy: |
+        {
+          "Version": "2012-10-17",
+          "Statement": [{
+            "Sid": "Account",
+            "Effect": "Allow",
+            "Principal": { "AWS": "arn:aws:iam::123456789012:root" },
+            "Action": "kms:*",
+            "Resource": "*"
+          }]
+        }
   alias:
     type: aws_kms_alias
     properties: { name: alias/cairn-logs, target_key_id: "${key.key_id}" }
@@ -140,6 +153,20 @@ fn a_key_an_alias_and_an_encrypted_log_group_apply_replan_clean_change_and_destr
     assert!(groups.contains("/cairn/app-v2"), "{groups}");
     assert!(!groups.contains(r#""/cairn/app""#), "{groups}");
     plan_is_empty(&p, &moto);
+
+    // A key scheduled for deletion behind cairn's back is gone: the plan creates a new one.
+    let scheduled = moto.json(
+        "kms",
+        "TrentService.ScheduleKeyDeletion",
+        &format!(r#"{{"KeyId":"{spare}","PendingWindowInDays":7}}"#),
+    );
+    assert!(scheduled.starts_with("HTTP/1.1 200"), "{scheduled}");
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# aws_kms_key.spare will be created"),
+        "{stdout}"
+    );
 
     // Destroy: KMS only schedules a key's deletion; the alias and the group are gone.
     let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
