@@ -313,6 +313,40 @@ fn a_role_a_policy_and_their_attachment_apply_replan_clean_change_and_destroy() 
         ["cairn-app-task-v2"]
     );
 
+    // A policy attached behind cairn's back keeps the role: the error names it.
+    let created = iam(
+        &moto,
+        &[
+            ("Action", "CreatePolicy"),
+            ("PolicyName", "out-of-band"),
+            (
+                "PolicyDocument",
+                &form(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#,
+                ),
+            ),
+        ],
+    );
+    let stray = xml_values(&created, "Arn").remove(0);
+    let attach = |action: &str| {
+        iam(
+            &moto,
+            &[
+                ("Action", action),
+                ("RoleName", "cairn-app-task-v2"),
+                ("PolicyArn", &form(&stray)),
+            ],
+        )
+    };
+    assert!(attach("AttachRolePolicy").starts_with("HTTP/1.1 200"));
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("DeleteConflict") && stderr.contains(&stray),
+        "{stderr}"
+    );
+    assert!(attach("DetachRolePolicy").starts_with("HTTP/1.1 200"));
+
     // Destroy detaches, then deletes the role and every version of the policy.
     let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");

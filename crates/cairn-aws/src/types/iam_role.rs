@@ -6,6 +6,7 @@
 //! first; a role that still has policies attached is not deleted (the error names them).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_smithy_types::date_time::Format;
@@ -23,11 +24,14 @@ use crate::each::read_each;
 use crate::errors::sdk_error;
 use crate::policy::{reconcile, url_decode};
 use crate::tagging::{iam_tags, tag_changes, with_owner};
+use crate::wait::{Check, Wait};
 
 pub struct IamRole;
 
 const TYPE: &str = "aws_iam_role";
 const MAX_SESSION: i32 = 3600;
+/// How long a role may still count as in use after its policies were detached.
+const DETACH_PROPAGATION: Duration = Duration::from_secs(60);
 
 #[async_trait]
 impl Resource for IamRole {
@@ -185,29 +189,39 @@ impl Resource for IamRole {
     }
 
     async fn delete(&self, aws: &Clients, req: &DeleteRequest) -> Result<(), ProviderError> {
-        let Err(err) = aws.iam.delete_role().role_name(&req.id).send().await else {
-            return Ok(());
-        };
-        let err = sdk_error("DeleteRole", err);
-        if err.kind != ErrorKind::Conflict {
-            return Err(err);
+        let what = format!("IAM role {}", req.id);
+        Wait {
+            what: &what,
+            until: "deletable",
+            operation: "delete",
+            limit: req.timeout.unwrap_or(DETACH_PROPAGATION),
         }
-        // Say which attachments hold it: they are separate resources, possibly unmanaged.
-        let attached = attached_policies(&aws.iam, &req.id)
-            .await
-            .unwrap_or_default();
-        if attached.is_empty() {
-            return Err(err);
-        }
-        Err(ProviderError::new(
-            ErrorKind::Conflict,
-            format!(
-                "{}; role {} still has these managed policies attached: {}. Detach them (delete \
-                 their aws_iam_role_policy_attachment resources) before deleting the role",
-                err.message,
-                req.id,
-                attached.join(", ")
-            ),
-        ))
+        .run(|| async {
+            let Err(err) = aws.iam.delete_role().role_name(&req.id).send().await else {
+                return Ok(Check::Done(()));
+            };
+            let err = sdk_error("DeleteRole", err);
+            if err.kind != ErrorKind::Conflict {
+                return Err(err);
+            }
+            // Attachments are separate resources, possibly unmanaged: name them rather than
+            // detach them. None left means a detach that IAM has not propagated yet.
+            let attached = attached_policies(&aws.iam, &req.id).await?;
+            if attached.is_empty() {
+                return Ok(Check::Waiting(err.message));
+            }
+            Err(ProviderError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "{}; role {} still has these managed policies attached: {}. Detach them \
+                     (delete their aws_iam_role_policy_attachment resources) before deleting \
+                     the role",
+                    err.message,
+                    req.id,
+                    attached.join(", ")
+                ),
+            ))
+        })
+        .await
     }
 }

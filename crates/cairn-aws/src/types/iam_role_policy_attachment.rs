@@ -5,10 +5,11 @@
 //! bound.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use cairn_provider::provider::{
-    CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
+    CreateRequest, DeleteRequest, ErrorKind, ProviderError, ReadItem, ReadResult, UpdateRequest,
 };
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 
@@ -18,10 +19,13 @@ use crate::config::Clients;
 use crate::each::read_each;
 use crate::errors::{invalid, sdk_error};
 use crate::paginate::all_pages;
+use crate::wait::{Check, Wait};
 
 pub struct RolePolicyAttachment;
 
 const TYPE: &str = "aws_iam_role_policy_attachment";
+/// How long a just-created role or policy may stay invisible to AttachRolePolicy.
+const PROPAGATION: Duration = Duration::from_secs(60);
 
 /// The ARNs of the managed policies attached to `role`.
 pub async fn attached_policies(
@@ -132,13 +136,37 @@ impl Resource for RolePolicyAttachment {
     async fn create(&self, aws: &Clients, req: &CreateRequest) -> Result<String, ProviderError> {
         let role = required(TYPE, &req.config, "role")?;
         let arn = required(TYPE, &req.config, "policy_arn")?;
-        aws.iam
-            .attach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| sdk_error("AttachRolePolicy", e))?;
+        // IAM is eventually consistent: a role or policy created a moment ago may not be
+        // attachable yet, so NoSuchEntity is waited out for a while.
+        let what = format!("role {role}");
+        let until = format!("attachable (policy {arn})");
+        Wait {
+            what: &what,
+            until: &until,
+            operation: "create",
+            limit: req.timeout.unwrap_or(PROPAGATION),
+        }
+        .run(|| async {
+            match aws
+                .iam
+                .attach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(Check::Done(())),
+                Err(e) => {
+                    let e = sdk_error("AttachRolePolicy", e);
+                    if e.kind == ErrorKind::NotFound {
+                        Ok(Check::Waiting(e.message))
+                    } else {
+                        Err(e)
+                    }
+                }
+            }
+        })
+        .await?;
         Ok(format!("{role}/{arn}"))
     }
 

@@ -99,6 +99,7 @@ impl Resource for KmsKey {
 
     async fn create(&self, aws: &Clients, req: &CreateRequest) -> Result<String, ProviderError> {
         let c = &req.config;
+        deletion_window(c)?;
         let out = aws
             .kms
             .create_key()
@@ -129,6 +130,8 @@ impl Resource for KmsKey {
 
     async fn update(&self, aws: &Clients, req: &UpdateRequest) -> Result<(), ProviderError> {
         let (c, id) = (&req.config, req.id.as_str());
+        // Checked now rather than when a destroy would need it.
+        deletion_window(c)?;
         let changed = |name: &str| req.changed.iter().any(|a| a == name);
         // A disabled key refuses most edits: enable it first, disable it last.
         let enabled = flag(c, "is_enabled", true);
@@ -210,6 +213,19 @@ impl Resource for KmsKey {
                 Err(e)
             }
         }
+    }
+}
+
+/// The configured deletion window, which KMS accepts from 7 to 30 days.
+fn deletion_window(config: &Value) -> Result<i32, ProviderError> {
+    let days = number(config, "deletion_window_in_days").unwrap_or(DELETION_WINDOW);
+    if (7..=30).contains(&days) {
+        Ok(days)
+    } else {
+        Err(invalid(
+            TYPE,
+            format!("`deletion_window_in_days` must be from 7 to 30, not {days}"),
+        ))
     }
 }
 
