@@ -126,6 +126,64 @@ impl Moto {
             .unwrap_or_else(|| panic!("moto did not answer {params:?}"))
     }
 
+    /// A raw request with extra headers (`Name: value` lines) besides the ones every call
+    /// carries; returns the response (status line, headers and body).
+    fn raw(&self, path: &str, service: &str, headers: &[(&str, &str)], body: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let extra: String = headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00\r\n\
+             X-Amz-Date: 20250101T000000Z\r\n{extra}Content-Length: {len}\r\n\
+             Connection: close\r\n\r\n{body}",
+            port = self.port,
+            len = body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send to moto");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("moto's response");
+        response
+    }
+
+    /// A call to a query-protocol service other than EC2 (`iam`, `sts`), such as
+    /// `query("iam", "2010-05-08", &[("Action", "ListRoles")])`; values must be URL-encoded
+    /// already. Returns the response (status line, headers and XML body).
+    pub fn query(&self, service: &str, version: &str, params: &[(&str, &str)]) -> String {
+        let mut body = format!("Version={version}");
+        for (k, v) in params {
+            body.push_str(&format!("&{k}={v}"));
+        }
+        self.raw(
+            "/",
+            service,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &body,
+        )
+    }
+
+    /// A call to a JSON-protocol service (`kms`, `logs`): `target` is the `X-Amz-Target`
+    /// header (`TrentService.DescribeKey`, `Logs_20140328.DescribeLogGroups`), `body` the JSON
+    /// request. Returns the response (status line, headers and JSON body).
+    pub fn json(&self, service: &str, target: &str, body: &str) -> String {
+        self.raw(
+            "/",
+            service,
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", target),
+            ],
+            body,
+        )
+    }
+
     /// S3 ListBuckets: the response with every bucket name in it.
     pub fn s3_list_buckets(&self) -> String {
         self.try_request("GET", "/", "s3", "")

@@ -64,7 +64,6 @@ impl Settings {
 
 /// The SDK clients of one provider instance.
 #[derive(Clone, Debug)]
-#[allow(dead_code)] // iam, kms and logs serve the identity and logging types landing next
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,

@@ -44,7 +44,18 @@ pub fn classify(code: &str, status: Option<u16>) -> ErrorKind {
         || code.ends_with(".Duplicate")
         || matches!(
             code,
-            "BucketAlreadyOwnedByYou" | "BucketNotEmpty" | "OperationAborted" | "IncorrectState"
+            "BucketAlreadyOwnedByYou"
+                | "BucketNotEmpty"
+                | "OperationAborted"
+                | "IncorrectState"
+                // IAM: a role with policies attached, a concurrent edit.
+                | "DeleteConflict"
+                | "ConcurrentModification"
+                // KMS (an alias taken, a key pending deletion) and CloudWatch Logs.
+                | "AlreadyExistsException"
+                | "KMSInvalidStateException"
+                | "ResourceAlreadyExistsException"
+                | "OperationAbortedException"
         )
     {
         return ErrorKind::Conflict;
@@ -54,6 +65,7 @@ pub fn classify(code: &str, status: Option<u16>) -> ErrorKind {
         || matches!(
             code,
             "ValidationError"
+                | "ValidationException"
                 | "MissingParameter"
                 | "UnknownParameter"
                 | "IllegalLocationConstraintException"
@@ -172,6 +184,24 @@ mod tests {
         );
         assert_eq!(
             classify("InvalidParameterValue", Some(400)),
+            ErrorKind::Invalid
+        );
+        assert_eq!(classify("NoSuchEntity", Some(404)), ErrorKind::NotFound);
+        assert_eq!(
+            classify("NotFoundException", Some(400)),
+            ErrorKind::NotFound
+        );
+        assert_eq!(classify("DeleteConflict", Some(409)), ErrorKind::Conflict);
+        assert_eq!(
+            classify("ResourceAlreadyExistsException", Some(400)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify("KMSInvalidStateException", Some(400)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify("ValidationException", Some(400)),
             ErrorKind::Invalid
         );
         assert_eq!(classify("InternalError", Some(500)), ErrorKind::Other);

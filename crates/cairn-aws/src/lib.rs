@@ -8,12 +8,15 @@
 mod attrs;
 mod calls;
 mod config;
+mod each;
 mod ec2;
 mod errors;
 mod paginate;
+mod policy;
 mod provider;
 mod retry;
 mod s3;
+mod tagging;
 mod types;
 mod wait;
 

@@ -17,8 +17,14 @@ use crate::config::Clients;
 
 pub mod availability_zones;
 pub mod caller_identity;
+pub mod cloudwatch_log_group;
 pub mod eip;
+pub mod iam_policy;
+pub mod iam_role;
+pub mod iam_role_policy_attachment;
 pub mod internet_gateway;
+pub mod kms_alias;
+pub mod kms_key;
 pub mod nat_gateway;
 pub mod network_acl;
 pub mod network_acl_rule;
@@ -77,6 +83,12 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(s3_bucket::Bucket),
         Box::new(s3_bucket_versioning::Versioning),
         Box::new(s3_bucket_public_access_block::PublicAccessBlock),
+        Box::new(kms_key::KmsKey),
+        Box::new(kms_alias::KmsAlias),
+        Box::new(cloudwatch_log_group::LogGroup),
+        Box::new(iam_role::IamRole),
+        Box::new(iam_policy::IamPolicy),
+        Box::new(iam_role_policy_attachment::RolePolicyAttachment),
     ]
 }
 
