@@ -1,6 +1,6 @@
 //! Reading many objects one call each, for the APIs with no batch read (KMS DescribeKey, IAM
 //! GetRole, ...): concurrently, with a bound so a large refresh does not trip AWS's throttling.
-//! The generic form of `s3::read_each`, keyed by whatever identifies the object.
+//! Keyed by whatever identifies the object; `s3::read_each` is this with the bucket as input.
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -3,17 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
 
-use cairn_provider::provider::{ErrorKind, ProviderError, ReadItem, ReadResult};
+use cairn_provider::provider::{ProviderError, ReadItem, ReadResult};
 use cairn_provider::value::Value;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::attrs::text;
-
-/// Bucket reads in flight at once for one refresh.
-const CONCURRENCY: usize = 8;
+use crate::each;
 
 /// The bucket an item is about: its id, or for a create that may have happened unrecorded, the
 /// name its configuration asked for.
@@ -23,50 +18,32 @@ fn bucket_of(item: &ReadItem) -> Option<String> {
         .or_else(|| text(&item.prior, "bucket").map(String::from))
 }
 
-/// Reads every item with `read(client, bucket, item)`, at most [`CONCURRENCY`] at a time.
-/// `Ok(None)` and NotFound errors mean the object is gone; the result's id is the bucket name.
+/// Reads every item with `read(client, bucket, item)`, a bounded number at a time
+/// ([`crate::each::read_each`]). `Ok(None)` and NotFound errors mean the object is gone; the
+/// result's id is the bucket name.
 pub async fn read_each<F, Fut>(
     client: &aws_sdk_s3::Client,
     items: &[ReadItem],
     read: F,
 ) -> Result<BTreeMap<String, ReadResult>, ProviderError>
 where
-    F: Fn(aws_sdk_s3::Client, String, ReadItem) -> Fut + Clone + Send + 'static,
+    F: Fn(aws_sdk_s3::Client, String, ReadItem) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Option<Value>, ProviderError>> + Send + 'static,
 {
-    let permits = Arc::new(Semaphore::new(CONCURRENCY));
-    let mut tasks = JoinSet::new();
-    for item in items {
-        let Some(bucket) = bucket_of(item) else {
-            continue;
-        };
-        let (client, item, read, permits) =
-            (client.clone(), item.clone(), read.clone(), permits.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let address = item.address.clone();
-            let result = read(client, bucket.clone(), item).await;
-            (address, bucket, result)
-        });
-    }
-    let mut found = BTreeMap::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (address, bucket, result) = joined
-            .map_err(|e| ProviderError::new(ErrorKind::Other, format!("an S3 read failed: {e}")))?;
-        match result {
-            Ok(Some(attributes)) => {
-                found.insert(
-                    address,
-                    ReadResult {
-                        id: bucket,
-                        attributes,
-                    },
-                );
-            }
-            Ok(None) => {}
-            Err(e) if e.kind == ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+    let inputs = items.iter().filter_map(|item| {
+        let bucket = bucket_of(item)?;
+        Some((item.address.clone(), (client.clone(), bucket, item.clone())))
+    });
+    let found = each::read_each(inputs, move |(client, bucket, item)| {
+        let read = read.clone();
+        async move {
+            let attributes = read(client, bucket.clone(), item).await?;
+            Ok(attributes.map(|attributes| ReadResult {
+                id: bucket,
+                attributes,
+            }))
         }
-    }
+    })
+    .await?;
     Ok(found)
 }
