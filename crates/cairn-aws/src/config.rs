@@ -106,48 +106,28 @@ impl Clients {
             .await
             .map_err(|e| missing_credentials(&e.to_string()))?;
 
-        let ec2 = aws_sdk_ec2::config::Builder::from(&sdk)
-            .interceptor(Counter {
-                counts: counts.clone(),
-            })
-            .build();
+        // Every client counts its calls (`-v`); the SDK's config builders are distinct types.
+        macro_rules! client {
+            ($sdk_crate:ident $(, $setting:ident($value:expr))*) => {
+                $sdk_crate::Client::from_conf(
+                    $sdk_crate::config::Builder::from(&sdk)
+                        $(.$setting($value))*
+                        .interceptor(Counter { counts: counts.clone() })
+                        .build(),
+                )
+            };
+        }
         // Emulators and S3-compatible stores answer on one host: virtual-hosted bucket names
         // would not resolve there.
         let custom_endpoint = sdk.endpoint_url().is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
-        let s3 = aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(custom_endpoint)
-            .interceptor(Counter {
-                counts: counts.clone(),
-            })
-            .build();
-        let sts = aws_sdk_sts::config::Builder::from(&sdk)
-            .interceptor(Counter {
-                counts: counts.clone(),
-            })
-            .build();
-        let iam = aws_sdk_iam::config::Builder::from(&sdk)
-            .interceptor(Counter {
-                counts: counts.clone(),
-            })
-            .build();
-        let kms = aws_sdk_kms::config::Builder::from(&sdk)
-            .interceptor(Counter {
-                counts: counts.clone(),
-            })
-            .build();
-        let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
-            .interceptor(Counter {
-                counts: counts.clone(),
-            })
-            .build();
         Ok(Clients {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2),
-            iam: aws_sdk_iam::Client::from_conf(iam),
-            kms: aws_sdk_kms::Client::from_conf(kms),
-            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
-            s3: aws_sdk_s3::Client::from_conf(s3),
-            sts: aws_sdk_sts::Client::from_conf(sts),
+            ec2: client!(aws_sdk_ec2),
+            s3: client!(aws_sdk_s3, force_path_style(custom_endpoint)),
+            sts: client!(aws_sdk_sts),
+            iam: client!(aws_sdk_iam),
+            kms: client!(aws_sdk_kms),
+            logs: client!(aws_sdk_cloudwatchlogs),
             region,
         })
     }
