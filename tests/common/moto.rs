@@ -126,6 +126,14 @@ impl Moto {
             .unwrap_or_else(|| panic!("moto did not answer {params:?}"))
     }
 
+    /// A REST-protocol call without a body to `service`, such as
+    /// `rest("GET", "/my-bucket?lifecycle", "s3")`; returns the response (status line, headers
+    /// and body).
+    pub fn rest(&self, method: &str, path: &str, service: &str) -> String {
+        self.try_request(method, path, service, "")
+            .unwrap_or_else(|| panic!("moto did not answer {method} {path}"))
+    }
+
     /// S3 ListBuckets: the response with every bucket name in it.
     pub fn s3_list_buckets(&self) -> String {
         self.try_request("GET", "/", "s3", "")
