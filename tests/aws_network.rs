@@ -421,3 +421,110 @@ fn a_nat_gateway_behind_an_elastic_ip_applies_replans_clean_retags_and_destroys(
     );
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
 }
+
+const PRIVATE_LINKS: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  vpc:
+    type: aws_vpc
+    properties: { cidr_block: 10.3.0.0/16 }
+  private_a:
+    type: aws_route_table
+    properties: { vpc_id: "${vpc.id}", tags: { Name: private-a } }
+  private_b:
+    type: aws_route_table
+    properties: { vpc_id: "${vpc.id}", tags: { Name: private-b } }
+  flow_logs:
+    type: aws_s3_bucket
+    properties: { bucket: cairn-demo-flow-logs, force_destroy: true }
+  s3:
+    type: aws_vpc_endpoint
+    properties:
+      vpc_id: ${vpc.id}
+      service_name: com.amazonaws.us-east-1.s3
+      route_table_ids: ["${private_a.id}"]
+      tags: { Name: s3 }
+  vpc_traffic:
+    type: aws_flow_log
+    properties:
+      vpc_id: ${vpc.id}
+      traffic_type: ALL
+      log_destination_type: s3
+      log_destination: arn:aws:s3:::${flow_logs.id}
+      tags: { Name: vpc-traffic }
+"#;
+
+#[test]
+fn a_gateway_endpoint_and_a_flow_log_apply_replan_clean_change_replace_and_destroy() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", PRIVATE_LINKS)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Resources: 6 added"), "{stdout}");
+    let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
+    assert_eq!(xml_values(&endpoints, "vpcEndpointId").len(), 1, "{endpoints}");
+    assert!(endpoints.contains("<state>available</state>"), "{endpoints}");
+    let tables = owned(&moto, "DescribeRouteTables", "routeTableId");
+    assert_eq!(tables.len(), 2, "{tables:?}");
+    let logs = moto.ec2(&[("Action", "DescribeFlowLogs")]);
+    assert_eq!(xml_values(&logs, "flowLogId").len(), 1, "{logs}");
+    assert!(
+        logs.contains("arn:aws:s3:::cairn-demo-flow-logs"),
+        "{logs}"
+    );
+
+    // The default endpoint type and aggregation interval, the computed prefix list and state
+    // read back as planned.
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
+    imports_cleanly(&p, &moto);
+
+    // Another route table joins the gateway endpoint in place.
+    let both = PRIVATE_LINKS.replace(
+        r#"route_table_ids: ["${private_a.id}"]"#,
+        r#"route_table_ids: ["${private_a.id}", "${private_b.id}"]"#,
+    );
+    p.write("environments/dev.yaml", &both);
+    updates_in_place_and_sticks(&p, &moto, "aws_vpc_endpoint.s3");
+    let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
+    for table in &tables {
+        assert!(endpoints.contains(table.as_str()), "{table} missing: {endpoints}");
+    }
+
+    // AWS cannot change what a flow log records: a new traffic type is a new flow log.
+    let rejects = both.replace("traffic_type: ALL", "traffic_type: REJECT");
+    p.write("environments/dev.yaml", &rejects);
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# aws_flow_log.vpc_traffic must be replaced"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# forces replacement"), "{stdout}");
+    assert!(
+        stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let logs = moto.ec2(&[("Action", "DescribeFlowLogs")]);
+    assert_eq!(xml_values(&logs, "flowLogId").len(), 1, "{logs}");
+    assert!(logs.contains("<trafficType>REJECT</trafficType>"), "{logs}");
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the replacement must stick:\n{stdout}");
+
+    // Destroy leaves no flow log and no live endpoint (a deleted one may stay listed a while).
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let logs = moto.ec2(&[("Action", "DescribeFlowLogs")]);
+    assert_eq!(xml_values(&logs, "flowLogId"), Vec::<String>::new(), "{logs}");
+    let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
+    assert!(
+        xml_values(&endpoints, "state").iter().all(|s| s == "deleted"),
+        "endpoints left: {endpoints}"
+    );
+    assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
+    assert!(!moto.s3_list_buckets().contains("cairn-demo-flow-logs"));
+}

@@ -18,6 +18,7 @@ use crate::config::Clients;
 pub mod availability_zones;
 pub mod caller_identity;
 pub mod eip;
+pub mod flow_log;
 pub mod internet_gateway;
 pub mod nat_gateway;
 pub mod network_acl;
@@ -27,12 +28,15 @@ pub mod route;
 pub mod route_table;
 pub mod route_table_association;
 pub mod s3_bucket;
+pub mod s3_bucket_lifecycle_configuration;
 pub mod s3_bucket_public_access_block;
+pub mod s3_bucket_server_side_encryption_configuration;
 pub mod s3_bucket_versioning;
 pub mod security_group;
 pub mod security_group_rule;
 pub mod subnet;
 pub mod vpc;
+pub mod vpc_endpoint;
 
 pub const PROVIDER: &str = "aws";
 
@@ -77,6 +81,10 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(s3_bucket::Bucket),
         Box::new(s3_bucket_versioning::Versioning),
         Box::new(s3_bucket_public_access_block::PublicAccessBlock),
+        Box::new(vpc_endpoint::Endpoint),
+        Box::new(flow_log::FlowLog),
+        Box::new(s3_bucket_server_side_encryption_configuration::Encryption),
+        Box::new(s3_bucket_lifecycle_configuration::Lifecycle),
     ]
 }
 
