@@ -464,16 +464,20 @@ fn a_gateway_endpoint_and_a_flow_log_apply_replan_clean_change_replace_and_destr
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("Resources: 6 added"), "{stdout}");
     let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
-    assert_eq!(xml_values(&endpoints, "vpcEndpointId").len(), 1, "{endpoints}");
-    assert!(endpoints.contains("<state>available</state>"), "{endpoints}");
+    assert_eq!(
+        xml_values(&endpoints, "vpcEndpointId").len(),
+        1,
+        "{endpoints}"
+    );
+    assert!(
+        endpoints.contains("<state>available</state>"),
+        "{endpoints}"
+    );
     let tables = owned(&moto, "DescribeRouteTables", "routeTableId");
     assert_eq!(tables.len(), 2, "{tables:?}");
     let logs = moto.ec2(&[("Action", "DescribeFlowLogs")]);
     assert_eq!(xml_values(&logs, "flowLogId").len(), 1, "{logs}");
-    assert!(
-        logs.contains("arn:aws:s3:::cairn-demo-flow-logs"),
-        "{logs}"
-    );
+    assert!(logs.contains("arn:aws:s3:::cairn-demo-flow-logs"), "{logs}");
 
     // The default endpoint type and aggregation interval, the computed prefix list and state
     // read back as planned.
@@ -490,7 +494,10 @@ fn a_gateway_endpoint_and_a_flow_log_apply_replan_clean_change_replace_and_destr
     updates_in_place_and_sticks(&p, &moto, "aws_vpc_endpoint.s3");
     let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
     for table in &tables {
-        assert!(endpoints.contains(table.as_str()), "{table} missing: {endpoints}");
+        assert!(
+            endpoints.contains(table.as_str()),
+            "{table} missing: {endpoints}"
+        );
     }
 
     // AWS cannot change what a flow log records: a new traffic type is a new flow log.
@@ -519,10 +526,16 @@ fn a_gateway_endpoint_and_a_flow_log_apply_replan_clean_change_replace_and_destr
     let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let logs = moto.ec2(&[("Action", "DescribeFlowLogs")]);
-    assert_eq!(xml_values(&logs, "flowLogId"), Vec::<String>::new(), "{logs}");
+    assert_eq!(
+        xml_values(&logs, "flowLogId"),
+        Vec::<String>::new(),
+        "{logs}"
+    );
     let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
     assert!(
-        xml_values(&endpoints, "state").iter().all(|s| s == "deleted"),
+        xml_values(&endpoints, "state")
+            .iter()
+            .all(|s| s == "deleted"),
         "endpoints left: {endpoints}"
     );
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());

@@ -74,8 +74,17 @@ fn an_encrypted_bucket_with_lifecycle_rules_applies_replans_clean_changes_and_de
     assert!(encryption.contains("aws:kms"), "{encryption}");
     assert!(encryption.contains("alias/cairn-data"), "{encryption}");
     let lifecycle = moto.rest("GET", "/cairn-demo-data?lifecycle", "s3");
-    for expected in ["STANDARD_IA", "GLACIER", "<Days>365</Days>", "logs/", "old-versions"] {
-        assert!(lifecycle.contains(expected), "{expected} missing: {lifecycle}");
+    for expected in [
+        "STANDARD_IA",
+        "GLACIER",
+        "<Days>365</Days>",
+        "logs/",
+        "old-versions",
+    ] {
+        assert!(
+            lifecycle.contains(expected),
+            "{expected} missing: {lifecycle}"
+        );
     }
 
     // Rules read back exactly as written: omitted filters and blocks stay omitted.
@@ -86,7 +95,11 @@ fn an_encrypted_bucket_with_lifecycle_rules_applies_replans_clean_changes_and_de
     // A rule's day count and the encryption algorithm change in place.
     let later = BUCKET.replace("expiration: { days: 365 }", "expiration: { days: 400 }");
     p.write("environments/dev.yaml", &later);
-    updates_in_place_and_sticks(&p, &moto, "aws_s3_bucket_lifecycle_configuration.data_lifecycle");
+    updates_in_place_and_sticks(
+        &p,
+        &moto,
+        "aws_s3_bucket_lifecycle_configuration.data_lifecycle",
+    );
     let lifecycle = moto.rest("GET", "/cairn-demo-data?lifecycle", "s3");
     assert!(lifecycle.contains("<Days>400</Days>"), "{lifecycle}");
     let s3_managed = later.replace(
@@ -120,7 +133,11 @@ fn an_encrypted_bucket_with_lifecycle_rules_applies_replans_clean_changes_and_de
     assert!(stdout.contains("# forces replacement"), "{stdout}");
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(!moto.s3_list_buckets().contains("<Name>cairn-demo-data</Name>"));
+    assert!(
+        !moto
+            .s3_list_buckets()
+            .contains("<Name>cairn-demo-data</Name>")
+    );
     let lifecycle = moto.rest("GET", "/cairn-demo-data-2?lifecycle", "s3");
     assert!(lifecycle.contains("<Days>400</Days>"), "{lifecycle}");
     let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
@@ -135,12 +152,18 @@ fn an_encrypted_bucket_with_lifecycle_rules_applies_replans_clean_changes_and_de
     p.write("environments/dev.yaml", &bare);
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("0 added, 0 changed, 2 destroyed."), "{stdout}");
+    assert!(
+        stdout.contains("0 added, 0 changed, 2 destroyed."),
+        "{stdout}"
+    );
     // AWS would report its default SSE-S3 configuration here; moto reports none.
     let encryption = moto.rest("GET", "/cairn-demo-data-2?encryption", "s3");
     assert!(!encryption.contains("AES256"), "{encryption}");
     let lifecycle = moto.rest("GET", "/cairn-demo-data-2?lifecycle", "s3");
-    assert!(lifecycle.contains("NoSuchLifecycleConfiguration"), "{lifecycle}");
+    assert!(
+        lifecycle.contains("NoSuchLifecycleConfiguration"),
+        "{lifecycle}"
+    );
 
     // Destroy leaves no bucket, and with it no settings.
     let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);

@@ -181,7 +181,10 @@ fn build_rule(i: usize, r: &Value) -> Result<LifecycleRule, ProviderError> {
         .unwrap_or_default()
     {
         let class = text(t, "storage_class").ok_or_else(|| {
-            invalid(TYPE, format!("`rule[{i}].transition[].storage_class` is required"))
+            invalid(
+                TYPE,
+                format!("`rule[{i}].transition[].storage_class` is required"),
+            )
         })?;
         rule = rule.transitions(
             Transition::builder()
@@ -268,8 +271,12 @@ fn rule_value(r: &LifecycleRule) -> Value {
         ),
         (
             "abort_incomplete_multipart_upload",
-            r.abort_incomplete_multipart_upload()
-                .map(|a| block(vec![("days_after_initiation", days(a.days_after_initiation()))])),
+            r.abort_incomplete_multipart_upload().map(|a| {
+                block(vec![(
+                    "days_after_initiation",
+                    days(a.days_after_initiation()),
+                )])
+            }),
         ),
     ])
 }

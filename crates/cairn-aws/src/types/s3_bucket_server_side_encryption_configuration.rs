@@ -160,13 +160,17 @@ async fn put(aws: &Clients, bucket: &str, config: &Value) -> Result<(), Provider
 }
 
 fn build_rule(i: usize, r: &Value) -> Result<ServerSideEncryptionRule, ProviderError> {
-    let mut rule = ServerSideEncryptionRule::builder()
-        .set_bucket_key_enabled(r.get("bucket_key_enabled").and_then(|v| v.expose().as_bool()));
+    let mut rule = ServerSideEncryptionRule::builder().set_bucket_key_enabled(
+        r.get("bucket_key_enabled")
+            .and_then(|v| v.expose().as_bool()),
+    );
     if let Some(d) = r.get("apply_server_side_encryption_by_default") {
         let algorithm = text(d, "sse_algorithm").ok_or_else(|| {
             invalid(
                 TYPE,
-                format!("`rule[{i}].apply_server_side_encryption_by_default.sse_algorithm` is required"),
+                format!(
+                    "`rule[{i}].apply_server_side_encryption_by_default.sse_algorithm` is required"
+                ),
             )
         })?;
         if !ALGORITHMS.contains(&algorithm) {

@@ -124,7 +124,10 @@ impl Resource for Endpoint {
             let Some(id) = e.vpc_endpoint_id() else {
                 continue;
             };
-            let prior = priors.get(address.as_str()).copied().unwrap_or(&Value::Null);
+            let prior = priors
+                .get(address.as_str())
+                .copied()
+                .unwrap_or(&Value::Null);
             let kind = e
                 .vpc_endpoint_type()
                 .map_or("Gateway", |t| t.as_str())
@@ -187,7 +190,9 @@ impl Resource for Endpoint {
             other => {
                 return Err(invalid(
                     TYPE,
-                    format!("`vpc_endpoint_type` is {other:?}; it must be \"Gateway\" or \"Interface\""),
+                    format!(
+                        "`vpc_endpoint_type` is {other:?}; it must be \"Gateway\" or \"Interface\""
+                    ),
                 ));
             }
         };
@@ -214,7 +219,9 @@ impl Resource for Endpoint {
         let id = out
             .vpc_endpoint()
             .and_then(|e| e.vpc_endpoint_id())
-            .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateVpcEndpoint returned no id"))?
+            .ok_or_else(|| {
+                ProviderError::new(ErrorKind::Other, "CreateVpcEndpoint returned no id")
+            })?
             .to_string();
         wait_for(aws, &id, AVAILABLE, req.timeout).await?;
         Ok(id)
@@ -228,9 +235,11 @@ impl Resource for Endpoint {
         let dns_changed = flag(c, "private_dns_enabled", false)
             != flag(p, "private_dns_enabled", false)
             && text(p, "vpc_endpoint_type") == Some("Interface");
-        let any = [&rt_add, &rt_remove, &sn_add, &sn_remove, &sg_add, &sg_remove]
-            .iter()
-            .any(|l| !l.is_empty());
+        let any = [
+            &rt_add, &rt_remove, &sn_add, &sn_remove, &sg_add, &sg_remove,
+        ]
+        .iter()
+        .any(|l| !l.is_empty());
         if any || dns_changed {
             let mut call = aws
                 .ec2
@@ -448,7 +457,9 @@ async fn wait_for(
                     .unwrap_or("no reason given");
                 return Err(ProviderError::new(
                     ErrorKind::Other,
-                    format!("VPC endpoint {id} failed to become available (state {state}): {reason}"),
+                    format!(
+                        "VPC endpoint {id} failed to become available (state {state}): {reason}"
+                    ),
                 ));
             }
             _ => {}
@@ -494,6 +505,11 @@ fn delta(prior: &Value, config: &Value, name: &str) -> (Vec<String>, Vec<String>
 /// empty.
 fn in_prior_order(mut list: Vec<String>, prior: &Value, name: &str) -> Value {
     let order = ids(prior, name);
-    list.sort_by_key(|s| (order.iter().position(|p| p == s).unwrap_or(usize::MAX), s.clone()));
+    list.sort_by_key(|s| {
+        (
+            order.iter().position(|p| p == s).unwrap_or(usize::MAX),
+            s.clone(),
+        )
+    });
     string_list(list)
 }
