@@ -446,6 +446,21 @@ resources:
       service_name: com.amazonaws.us-east-1.s3
       route_table_ids: ["${private_a.id}"]
       tags: { Name: s3 }
+  endpoints:
+    type: aws_subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.3.1.0/24 }
+  endpoints_sg:
+    type: aws_security_group
+    properties: { name: endpoints, vpc_id: "${vpc.id}" }
+  ssm:
+    type: aws_vpc_endpoint
+    properties:
+      vpc_id: ${vpc.id}
+      service_name: com.amazonaws.us-east-1.ssm
+      vpc_endpoint_type: Interface
+      subnet_ids: ["${endpoints.id}"]
+      security_group_ids: ["${endpoints_sg.id}"]
+      private_dns_enabled: true
   vpc_traffic:
     type: aws_flow_log
     properties:
@@ -457,20 +472,26 @@ resources:
 "#;
 
 #[test]
-fn a_gateway_endpoint_and_a_flow_log_apply_replan_clean_change_replace_and_destroy() {
+fn gateway_and_interface_endpoints_and_a_flow_log_apply_replan_clean_change_replace_and_destroy() {
     let moto = Moto::start();
     let p = Project::with(&[("environments/dev.yaml", PRIVATE_LINKS)]);
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Resources: 6 added"), "{stdout}");
+    assert!(stdout.contains("Resources: 9 added"), "{stdout}");
     let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
     assert_eq!(
         xml_values(&endpoints, "vpcEndpointId").len(),
-        1,
+        2,
         "{endpoints}"
     );
+    assert_eq!(
+        xml_values(&endpoints, "state"),
+        ["available", "available"],
+        "{endpoints}"
+    );
+    // The interface endpoint has its network interface in the subnet.
     assert!(
-        endpoints.contains("<state>available</state>"),
+        endpoints.contains("<networkInterfaceIdSet><item>eni-"),
         "{endpoints}"
     );
     let tables = owned(&moto, "DescribeRouteTables", "routeTableId");
