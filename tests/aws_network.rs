@@ -500,6 +500,19 @@ fn gateway_and_interface_endpoints_and_a_flow_log_apply_replan_clean_change_repl
     assert_eq!(xml_values(&logs, "flowLogId").len(), 1, "{logs}");
     assert!(logs.contains("arn:aws:s3:::cairn-demo-flow-logs"), "{logs}");
 
+    // The gateway endpoint knows the service's prefix list (for security group rules).
+    let (code, show, stderr) = run(
+        &p,
+        &moto,
+        &["state", "show", "aws_vpc_endpoint.s3", "-e", "dev"],
+    );
+    assert_eq!(code, 0, "{show}\n{stderr}");
+    assert!(
+        show.lines()
+            .any(|l| l.contains("prefix_list_id") && l.contains("pl-")),
+        "{show}"
+    );
+
     // The default endpoint type and aggregation interval, the computed prefix list and state
     // read back as planned.
     let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
