@@ -468,3 +468,157 @@ fn an_aliased_provider_puts_the_standby_network_in_a_second_region() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("2 destroyed"), "{stdout}");
 }
+
+const PRIVATE_LINKS: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  vpc:
+    type: aws_vpc
+    properties: { cidr_block: 10.3.0.0/16 }
+  private_a:
+    type: aws_route_table
+    properties: { vpc_id: "${vpc.id}", tags: { Name: private-a } }
+  private_b:
+    type: aws_route_table
+    properties: { vpc_id: "${vpc.id}", tags: { Name: private-b } }
+  flow_logs:
+    type: aws_s3_bucket
+    properties: { bucket: cairn-demo-flow-logs, force_destroy: true }
+  s3:
+    type: aws_vpc_endpoint
+    properties:
+      vpc_id: ${vpc.id}
+      service_name: com.amazonaws.us-east-1.s3
+      route_table_ids: ["${private_a.id}"]
+      tags: { Name: s3 }
+  endpoints:
+    type: aws_subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.3.1.0/24 }
+  endpoints_sg:
+    type: aws_security_group
+    properties: { name: endpoints, vpc_id: "${vpc.id}" }
+  ssm:
+    type: aws_vpc_endpoint
+    properties:
+      vpc_id: ${vpc.id}
+      service_name: com.amazonaws.us-east-1.ssm
+      vpc_endpoint_type: Interface
+      subnet_ids: ["${endpoints.id}"]
+      security_group_ids: ["${endpoints_sg.id}"]
+      private_dns_enabled: true
+  vpc_traffic:
+    type: aws_flow_log
+    properties:
+      vpc_id: ${vpc.id}
+      traffic_type: ALL
+      log_destination_type: s3
+      log_destination: arn:aws:s3:::${flow_logs.id}
+      tags: { Name: vpc-traffic }
+"#;
+
+#[test]
+fn gateway_and_interface_endpoints_and_a_flow_log_apply_replan_clean_change_replace_and_destroy() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", PRIVATE_LINKS)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Resources: 9 added"), "{stdout}");
+    let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
+    assert_eq!(
+        xml_values(&endpoints, "vpcEndpointId").len(),
+        2,
+        "{endpoints}"
+    );
+    assert_eq!(
+        xml_values(&endpoints, "state"),
+        ["available", "available"],
+        "{endpoints}"
+    );
+    // The interface endpoint has its network interface in the subnet.
+    assert!(
+        endpoints.contains("<networkInterfaceIdSet><item>eni-"),
+        "{endpoints}"
+    );
+    let tables = owned(&moto, "DescribeRouteTables", "routeTableId");
+    assert_eq!(tables.len(), 2, "{tables:?}");
+    let logs = moto.ec2(&[("Action", "DescribeFlowLogs")]);
+    assert_eq!(xml_values(&logs, "flowLogId").len(), 1, "{logs}");
+    assert!(logs.contains("arn:aws:s3:::cairn-demo-flow-logs"), "{logs}");
+
+    // The gateway endpoint knows the service's prefix list (for security group rules).
+    let (code, show, stderr) = run(
+        &p,
+        &moto,
+        &["state", "show", "aws_vpc_endpoint.s3", "-e", "dev"],
+    );
+    assert_eq!(code, 0, "{show}\n{stderr}");
+    assert!(
+        show.lines()
+            .any(|l| l.contains("prefix_list_id") && l.contains("pl-")),
+        "{show}"
+    );
+
+    // The default endpoint type and aggregation interval, the computed prefix list and state
+    // read back as planned.
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
+    imports_cleanly(&p, &moto);
+
+    // Another route table joins the gateway endpoint in place.
+    let both = PRIVATE_LINKS.replace(
+        r#"route_table_ids: ["${private_a.id}"]"#,
+        r#"route_table_ids: ["${private_a.id}", "${private_b.id}"]"#,
+    );
+    p.write("environments/dev.yaml", &both);
+    updates_in_place_and_sticks(&p, &moto, "aws_vpc_endpoint.s3");
+    let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
+    for table in &tables {
+        assert!(
+            endpoints.contains(table.as_str()),
+            "{table} missing: {endpoints}"
+        );
+    }
+
+    // AWS cannot change what a flow log records: a new traffic type is a new flow log.
+    let rejects = both.replace("traffic_type: ALL", "traffic_type: REJECT");
+    p.write("environments/dev.yaml", &rejects);
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# aws_flow_log.vpc_traffic must be replaced"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# forces replacement"), "{stdout}");
+    assert!(
+        stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let logs = moto.ec2(&[("Action", "DescribeFlowLogs")]);
+    assert_eq!(xml_values(&logs, "flowLogId").len(), 1, "{logs}");
+    assert!(logs.contains("<trafficType>REJECT</trafficType>"), "{logs}");
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the replacement must stick:\n{stdout}");
+
+    // Destroy leaves no flow log and no live endpoint (a deleted one may stay listed a while).
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let logs = moto.ec2(&[("Action", "DescribeFlowLogs")]);
+    assert_eq!(
+        xml_values(&logs, "flowLogId"),
+        Vec::<String>::new(),
+        "{logs}"
+    );
+    let endpoints = moto.ec2(&[("Action", "DescribeVpcEndpoints")]);
+    assert!(
+        xml_values(&endpoints, "state")
+            .iter()
+            .all(|s| s == "deleted"),
+        "endpoints left: {endpoints}"
+    );
+    assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
+    assert!(!moto.s3_list_buckets().contains("cairn-demo-flow-logs"));
+}

@@ -81,7 +81,15 @@ fn environments_differ_in_size_not_in_shape() {
 fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
     let moto = Moto::start();
     let p = reference_stack();
-    let (code, stdout, stderr) = run(&p, Some(&moto), &["apply", "-e", "dev", "--auto-approve"]);
+    let plan = || {
+        run(
+            &p,
+            Some(&moto),
+            &["plan", "-e", "dev", "--detailed-exitcode"],
+        )
+    };
+    let apply = || run(&p, Some(&moto), &["apply", "-e", "dev", "--auto-approve"]);
+    let (code, stdout, stderr) = apply();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("Apply complete!"), "{stdout}");
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId").len(), 1);
@@ -95,11 +103,7 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
     assert!(buckets.contains("datasets-dev-data"), "{buckets}");
     assert!(buckets.contains("datasets-dev-backups"), "{buckets}");
 
-    let (code, stdout, stderr) = run(
-        &p,
-        Some(&moto),
-        &["plan", "-e", "dev", "--detailed-exitcode"],
-    );
+    let (code, stdout, stderr) = plan();
     assert_eq!(code, 0, "a second plan must be empty:\n{stdout}\n{stderr}");
 
     // A new environment tag reaches every taggable resource, in place.
@@ -111,11 +115,7 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
             "tags: { env: dev, system: datasets, owner: data-team }",
         ),
     );
-    let (code, stdout, stderr) = run(
-        &p,
-        Some(&moto),
-        &["plan", "-e", "dev", "--detailed-exitcode"],
-    );
+    let (code, stdout, stderr) = plan();
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("# module.network.aws_vpc.vpc will be updated in-place"),
@@ -123,13 +123,9 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
     );
     assert!(stdout.contains("Plan: 0 to add, "), "{stdout}");
     assert!(stdout.contains(" to change, 0 to destroy."), "{stdout}");
-    let (code, stdout, stderr) = run(&p, Some(&moto), &["apply", "-e", "dev", "--auto-approve"]);
+    let (code, stdout, stderr) = apply();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let (code, stdout, _) = run(
-        &p,
-        Some(&moto),
-        &["plan", "-e", "dev", "--detailed-exitcode"],
-    );
+    let (code, stdout, _) = plan();
     assert_eq!(code, 0, "the tag change must stick:\n{stdout}");
 
     // Renumbering the public subnets cannot happen in place.
@@ -141,11 +137,7 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
             "locals.zone_index[each.value] + 5)}",
         ),
     );
-    let (code, stdout, stderr) = run(
-        &p,
-        Some(&moto),
-        &["plan", "-e", "dev", "--detailed-exitcode"],
-    );
+    let (code, stdout, stderr) = plan();
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("# module.network.aws_subnet.public[\"ap-northeast-1a\"] must be replaced"),
@@ -159,11 +151,7 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
     let subnet = state_id(&p, &moto, address);
     let deleted = moto.ec2(&[("Action", "DeleteSubnet"), ("SubnetId", &subnet)]);
     assert!(deleted.contains("DeleteSubnetResponse"), "{deleted}");
-    let (code, stdout, stderr) = run(
-        &p,
-        Some(&moto),
-        &["plan", "-e", "dev", "--detailed-exitcode"],
-    );
+    let (code, stdout, stderr) = plan();
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(
         stdout.contains(&format!("# {address} will be created")),

@@ -95,16 +95,28 @@ impl Moto {
             .env_remove("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
     }
 
-    fn try_request(&self, method: &str, path: &str, service: &str, body: &str) -> Option<String> {
+    /// Any request moto understands: `headers` besides the signature every call carries.
+    /// Returns the response (status line, headers and body), or `None` when moto did not answer.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        service: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Option<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .ok()?;
+        let extra: String = headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
         let request = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
              Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00\r\n\
-             X-Amz-Date: 20250101T000000Z\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len}\r\n\
+             X-Amz-Date: 20250101T000000Z\r\n{extra}Content-Length: {len}\r\n\
              Connection: close\r\n\r\n{body}",
             port = self.port,
             len = body.len()
@@ -113,6 +125,11 @@ impl Moto {
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
         response.starts_with("HTTP/").then_some(response)
+    }
+
+    fn try_request(&self, method: &str, path: &str, service: &str, body: &str) -> Option<String> {
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        self.request(method, path, service, &form, body)
     }
 
     /// An EC2 query-API call, such as `[("Action", "DescribeSubnets")]`; returns the response
@@ -126,31 +143,9 @@ impl Moto {
             .unwrap_or_else(|| panic!("moto did not answer {params:?}"))
     }
 
-    /// A raw request with extra headers (`Name: value` lines) besides the ones every call
-    /// carries; returns the response (status line, headers and body).
     fn raw(&self, path: &str, service: &str, headers: &[(&str, &str)], body: &str) -> String {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-        let extra: String = headers
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}\r\n"))
-            .collect();
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00\r\n\
-             X-Amz-Date: 20250101T000000Z\r\n{extra}Content-Length: {len}\r\n\
-             Connection: close\r\n\r\n{body}",
-            port = self.port,
-            len = body.len()
-        );
-        stream.write_all(request.as_bytes()).expect("send to moto");
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .expect("moto's response");
-        response
+        self.request("POST", path, service, headers, body)
+            .unwrap_or_else(|| panic!("moto did not answer POST {path} ({service})"))
     }
 
     /// A call to a query-protocol service other than EC2 (`iam`, `sts`), such as
@@ -182,6 +177,14 @@ impl Moto {
             ],
             body,
         )
+    }
+
+    /// A REST-protocol call without a body to `service`, such as
+    /// `rest("GET", "/my-bucket?lifecycle", "s3")`; returns the response (status line, headers
+    /// and body).
+    pub fn rest(&self, method: &str, path: &str, service: &str) -> String {
+        self.try_request(method, path, service, "")
+            .unwrap_or_else(|| panic!("moto did not answer {method} {path}"))
     }
 
     /// S3 ListBuckets: the response with every bucket name in it.

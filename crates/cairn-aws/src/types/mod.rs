@@ -19,6 +19,7 @@ pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudwatch_log_group;
 pub mod eip;
+pub mod flow_log;
 pub mod iam_policy;
 pub mod iam_role;
 pub mod iam_role_policy_attachment;
@@ -33,12 +34,15 @@ pub mod route;
 pub mod route_table;
 pub mod route_table_association;
 pub mod s3_bucket;
+pub mod s3_bucket_lifecycle_configuration;
 pub mod s3_bucket_public_access_block;
+pub mod s3_bucket_server_side_encryption_configuration;
 pub mod s3_bucket_versioning;
 pub mod security_group;
 pub mod security_group_rule;
 pub mod subnet;
 pub mod vpc;
+pub mod vpc_endpoint;
 
 pub const PROVIDER: &str = "aws";
 
@@ -89,6 +93,10 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(iam_role::IamRole),
         Box::new(iam_policy::IamPolicy),
         Box::new(iam_role_policy_attachment::RolePolicyAttachment),
+        Box::new(vpc_endpoint::Endpoint),
+        Box::new(flow_log::FlowLog),
+        Box::new(s3_bucket_server_side_encryption_configuration::Encryption),
+        Box::new(s3_bucket_lifecycle_configuration::Lifecycle),
     ]
 }
 

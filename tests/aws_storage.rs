@@ -1,0 +1,176 @@
+//! The S3 bucket settings as a user lives them, against a local moto_server: a bucket with
+//! default encryption, lifecycle rules, versioning and a public access block is applied,
+//! re-planned without false diffs, imported, changed in place and by replacement, and destroyed
+//! without leftovers.
+//!
+//! moto diverges from AWS where noted in comments; the adapter is written for AWS.
+
+mod common;
+
+use common::Project;
+use common::aws::{imports_cleanly, run, updates_in_place_and_sticks};
+use common::moto::Moto;
+
+/// moto does not check that the KMS key exists (AWS does when objects are written).
+const BUCKET: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  data:
+    type: aws_s3_bucket
+    properties: { bucket: cairn-demo-data, force_destroy: true }
+  data_versioning:
+    type: aws_s3_bucket_versioning
+    properties:
+      bucket: ${data.id}
+      versioning_configuration: { status: Enabled }
+  data_public:
+    type: aws_s3_bucket_public_access_block
+    properties:
+      bucket: ${data.id}
+      block_public_acls: true
+      block_public_policy: true
+      ignore_public_acls: true
+      restrict_public_buckets: true
+  data_encryption:
+    type: aws_s3_bucket_server_side_encryption_configuration
+    properties:
+      bucket: ${data.id}
+      rule:
+        - apply_server_side_encryption_by_default:
+            sse_algorithm: aws:kms
+            kms_master_key_id: arn:aws:kms:us-east-1:123456789012:alias/cairn-data
+          bucket_key_enabled: true
+  data_lifecycle:
+    type: aws_s3_bucket_lifecycle_configuration
+    properties:
+      bucket: ${data.id}
+      rule:
+        - id: archive-logs
+          status: Enabled
+          filter: { prefix: logs/ }
+          transition:
+            - { days: 30, storage_class: STANDARD_IA }
+            - { days: 90, storage_class: GLACIER }
+          expiration: { days: 365 }
+        - id: old-versions
+          status: Enabled
+          noncurrent_version_expiration: { noncurrent_days: 60 }
+          abort_incomplete_multipart_upload: { days_after_initiation: 7 }
+"#;
+
+#[test]
+fn an_encrypted_bucket_with_lifecycle_rules_applies_replans_clean_changes_and_destroys() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", BUCKET)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Apply complete! Resources: 5 added, 0 changed, 0 destroyed."),
+        "{stdout}"
+    );
+    let encryption = moto.rest("GET", "/cairn-demo-data?encryption", "s3");
+    assert!(encryption.contains("aws:kms"), "{encryption}");
+    assert!(encryption.contains("alias/cairn-data"), "{encryption}");
+    let lifecycle = moto.rest("GET", "/cairn-demo-data?lifecycle", "s3");
+    for expected in [
+        "STANDARD_IA",
+        "GLACIER",
+        "<Days>365</Days>",
+        "logs/",
+        "old-versions",
+    ] {
+        assert!(
+            lifecycle.contains(expected),
+            "{expected} missing: {lifecycle}"
+        );
+    }
+
+    // Rules read back exactly as written: omitted filters and blocks stay omitted.
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
+    imports_cleanly(&p, &moto);
+
+    // A rule's day count and the encryption algorithm change in place.
+    let later = BUCKET.replace("expiration: { days: 365 }", "expiration: { days: 400 }");
+    p.write("environments/dev.yaml", &later);
+    updates_in_place_and_sticks(
+        &p,
+        &moto,
+        "aws_s3_bucket_lifecycle_configuration.data_lifecycle",
+    );
+    let lifecycle = moto.rest("GET", "/cairn-demo-data?lifecycle", "s3");
+    assert!(lifecycle.contains("<Days>400</Days>"), "{lifecycle}");
+    let s3_managed = later.replace(
+        "            sse_algorithm: aws:kms\n            kms_master_key_id: arn:aws:kms:us-east-1:123456789012:alias/cairn-data\n          bucket_key_enabled: true\n",
+        "            sse_algorithm: AES256\n",
+    );
+    assert_ne!(s3_managed, later);
+    p.write("environments/dev.yaml", &s3_managed);
+    updates_in_place_and_sticks(
+        &p,
+        &moto,
+        "aws_s3_bucket_server_side_encryption_configuration.data_encryption",
+    );
+    let encryption = moto.rest("GET", "/cairn-demo-data?encryption", "s3");
+    assert!(encryption.contains("AES256"), "{encryption}");
+
+    // The settings belong to one bucket: another bucket means new settings.
+    let renamed = s3_managed.replace("bucket: cairn-demo-data", "bucket: cairn-demo-data-2");
+    p.write("environments/dev.yaml", &renamed);
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    for address in [
+        "aws_s3_bucket_lifecycle_configuration.data_lifecycle",
+        "aws_s3_bucket_server_side_encryption_configuration.data_encryption",
+    ] {
+        assert!(
+            stdout.contains(&format!("# {address} must be replaced")),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("# forces replacement"), "{stdout}");
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        !moto
+            .s3_list_buckets()
+            .contains("<Name>cairn-demo-data</Name>")
+    );
+    let lifecycle = moto.rest("GET", "/cairn-demo-data-2?lifecycle", "s3");
+    assert!(lifecycle.contains("<Days>400</Days>"), "{lifecycle}");
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the replacement must stick:\n{stdout}");
+
+    // Dropping the settings from the spec removes them from the bucket, which stays.
+    let bare: String = renamed
+        .split("  data_encryption:\n")
+        .next()
+        .expect("the spec")
+        .to_string();
+    p.write("environments/dev.yaml", &bare);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0 added, 0 changed, 2 destroyed."),
+        "{stdout}"
+    );
+    // AWS would report its default SSE-S3 configuration here; moto reports none.
+    let encryption = moto.rest("GET", "/cairn-demo-data-2?encryption", "s3");
+    assert!(!encryption.contains("AES256"), "{encryption}");
+    let lifecycle = moto.rest("GET", "/cairn-demo-data-2?lifecycle", "s3");
+    assert!(
+        lifecycle.contains("NoSuchLifecycleConfiguration"),
+        "{lifecycle}"
+    );
+
+    // Destroy leaves no bucket, and with it no settings.
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(!moto.s3_list_buckets().contains("cairn-demo-data"));
+    for setting in ["encryption", "lifecycle"] {
+        let left = moto.rest("GET", &format!("/cairn-demo-data-2?{setting}"), "s3");
+        assert!(left.contains("NoSuchBucket"), "{setting}: {left}");
+    }
+}
