@@ -5,8 +5,11 @@
 mod common;
 
 use common::Project;
-use common::aws::{owned, state_id};
-use common::moto::Moto;
+use common::aws::{owned_in, state_id};
+use common::moto::{Moto, xml_values};
+
+/// Where the reference stack lives (seed 001: Tokyo).
+const REGION: &str = "ap-northeast-1";
 
 /// A copy of the repository's modules/ and environments/ in a throw-away directory, so plans and
 /// applies never write into the checkout.
@@ -92,13 +95,19 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
     let (code, stdout, stderr) = apply();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("Apply complete!"), "{stdout}");
-    assert_eq!(owned(&moto, "DescribeVpcs", "vpcId").len(), 1);
-    assert_eq!(owned(&moto, "DescribeSubnets", "subnetId").len(), 6);
+    assert_eq!(owned_in(&moto, REGION, "DescribeVpcs", "vpcId").len(), 1);
     assert_eq!(
-        owned(&moto, "DescribeVpcEndpoints", "vpcEndpointId").len(),
+        owned_in(&moto, REGION, "DescribeSubnets", "subnetId").len(),
+        6
+    );
+    assert_eq!(
+        owned_in(&moto, REGION, "DescribeVpcEndpoints", "vpcEndpointId").len(),
         2
     );
-    assert_eq!(owned(&moto, "DescribeFlowLogs", "flowLogId").len(), 1);
+    assert_eq!(
+        owned_in(&moto, REGION, "DescribeFlowLogs", "flowLogId").len(),
+        1
+    );
     let buckets = moto.s3_list_buckets();
     assert!(buckets.contains("datasets-dev-data"), "{buckets}");
     assert!(buckets.contains("datasets-dev-backups"), "{buckets}");
@@ -149,7 +158,7 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
     // A database subnet deleted behind cairn's back is planned for creation again.
     let address = "module.network.aws_subnet.database[\"ap-northeast-1c\"]";
     let subnet = state_id(&p, &moto, address);
-    let deleted = moto.ec2(&[("Action", "DeleteSubnet"), ("SubnetId", &subnet)]);
+    let deleted = moto.ec2_in(REGION, &[("Action", "DeleteSubnet"), ("SubnetId", &subnet)]);
     assert!(deleted.contains("DeleteSubnetResponse"), "{deleted}");
     let (code, stdout, stderr) = plan();
     assert_eq!(code, 2, "{stdout}\n{stderr}");
@@ -169,11 +178,18 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
         ("DescribeRouteTables", "routeTableId"),
         ("DescribeNetworkAcls", "networkAclId"),
         ("DescribeAddresses", "allocationId"),
-        ("DescribeVpcEndpoints", "vpcEndpointId"),
         ("DescribeFlowLogs", "flowLogId"),
     ] {
-        assert_eq!(owned(&moto, action, id), Vec::<String>::new(), "{action}");
+        assert_eq!(
+            owned_in(&moto, REGION, action, id),
+            Vec::<String>::new(),
+            "{action}"
+        );
     }
+    // Deleted endpoints stay listed for a while, in state `deleted` (moto like AWS).
+    let endpoints = moto.ec2_in(REGION, &[("Action", "DescribeVpcEndpoints")]);
+    let states = xml_values(&endpoints, "state");
+    assert!(states.iter().all(|s| s == "deleted"), "{endpoints}");
     let buckets = moto.s3_list_buckets();
     assert!(!buckets.contains("datasets-dev-"), "{buckets}");
 }

@@ -17,13 +17,21 @@ pub fn run(p: &Project, moto: &Moto, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// The ids of EC2 `Describe*` results that carry cairn's ownership tag.
+/// The ids of EC2 `Describe*` results in us-east-1 that carry cairn's ownership tag.
 pub fn owned(moto: &Moto, action: &str, id_tag: &str) -> Vec<String> {
-    let xml = moto.ec2(&[
-        ("Action", action),
-        ("Filter.1.Name", "tag-key"),
-        ("Filter.1.Value.1", "cairn%3Aaddress"),
-    ]);
+    owned_in(moto, "us-east-1", action, id_tag)
+}
+
+/// [`owned`] in another region.
+pub fn owned_in(moto: &Moto, region: &str, action: &str, id_tag: &str) -> Vec<String> {
+    let xml = moto.ec2_in(
+        region,
+        &[
+            ("Action", action),
+            ("Filter.1.Name", "tag-key"),
+            ("Filter.1.Value.1", "cairn%3Aaddress"),
+        ],
+    );
     let mut ids = xml_values(&xml, id_tag);
     ids.sort();
     ids.dedup();

@@ -95,10 +95,13 @@ impl Moto {
             .env_remove("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
     }
 
-    /// Any request moto understands: `headers` besides the signature every call carries.
-    /// Returns the response (status line, headers and body), or `None` when moto did not answer.
+    /// Any request moto understands, in `region`: `headers` besides the signature every call
+    /// carries (moto reads the region from its credential scope). Returns the response (status
+    /// line, headers and body), or `None` when moto did not answer.
+    #[allow(clippy::too_many_arguments)]
     fn request(
         &self,
+        region: &str,
         method: &str,
         path: &str,
         service: &str,
@@ -115,7 +118,7 @@ impl Moto {
             .collect();
         let request = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20250101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=00\r\n\
              X-Amz-Date: 20250101T000000Z\r\n{extra}Content-Length: {len}\r\n\
              Connection: close\r\n\r\n{body}",
             port = self.port,
@@ -129,22 +132,28 @@ impl Moto {
 
     fn try_request(&self, method: &str, path: &str, service: &str, body: &str) -> Option<String> {
         let form = [("Content-Type", "application/x-www-form-urlencoded")];
-        self.request(method, path, service, &form, body)
+        self.request("us-east-1", method, path, service, &form, body)
     }
 
     /// An EC2 query-API call, such as `[("Action", "DescribeSubnets")]`; returns the response
     /// (status line, headers and XML body).
     pub fn ec2(&self, params: &[(&str, &str)]) -> String {
+        self.ec2_in("us-east-1", params)
+    }
+
+    /// [`Moto::ec2`] in another region.
+    pub fn ec2_in(&self, region: &str, params: &[(&str, &str)]) -> String {
         let mut body = String::from("Version=2016-11-15");
         for (k, v) in params {
             body.push_str(&format!("&{k}={v}"));
         }
-        self.try_request("POST", "/", "ec2", &body)
-            .unwrap_or_else(|| panic!("moto did not answer {params:?}"))
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        self.request(region, "POST", "/", "ec2", &form, &body)
+            .unwrap_or_else(|| panic!("moto did not answer {params:?} in {region}"))
     }
 
     fn raw(&self, path: &str, service: &str, headers: &[(&str, &str)], body: &str) -> String {
-        self.request("POST", path, service, headers, body)
+        self.request("us-east-1", "POST", path, service, headers, body)
             .unwrap_or_else(|| panic!("moto did not answer POST {path} ({service})"))
     }
 

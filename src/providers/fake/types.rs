@@ -211,6 +211,16 @@ pub(super) fn id_prefix(resource_type: &str) -> &'static str {
     }
 }
 
+/// Whether `id` is one this fake cloud would have made for `resource_type` (`net-0a1b2c3d`).
+/// Other ids (an AWS `vpc-0a1b2c3d4e5f67890`) come from another provider of the same environment
+/// and are opaque here: the reference stack runs its services on the fake provider inside an AWS
+/// network until their AWS types exist.
+fn is_own_id(id: &str, resource_type: &str) -> bool {
+    id.strip_prefix(id_prefix(resource_type))
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hex| hex.len() == 8 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 fn invalid(message: String) -> ProviderError {
     ProviderError::new(ErrorKind::Invalid, message)
 }
@@ -276,7 +286,9 @@ pub(super) fn validate(
         }
         "fake_security_group" => {
             let network_id = attrs["network_id"].as_str().unwrap_or_default();
-            if cloud.object_of_type(network_id, "fake_network").is_none() {
+            if is_own_id(network_id, "fake_network")
+                && cloud.object_of_type(network_id, "fake_network").is_none()
+            {
                 return Err(ProviderError::new(
                     ErrorKind::NotFound,
                     format!("fake_security_group: network {network_id:?} does not exist"),
@@ -291,7 +303,8 @@ pub(super) fn validate(
                 .flatten()
             {
                 let id = id.as_str().unwrap_or_default();
-                if cloud.object_of_type(id, "fake_subnet").is_none() {
+                if is_own_id(id, "fake_subnet") && cloud.object_of_type(id, "fake_subnet").is_none()
+                {
                     return Err(ProviderError::new(
                         ErrorKind::NotFound,
                         format!("{ty}: subnet {id:?} in subnet_ids does not exist"),
