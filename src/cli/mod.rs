@@ -97,7 +97,7 @@ impl Outcome {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    output::init_logging(cli.verbose);
+    output::init_logging(cli.verbose, cli.no_color);
     let ctx = project::Context::new(cli.chdir.as_deref(), cli.no_color)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -44,7 +44,11 @@ pub fn use_color(no_color_flag: bool) -> bool {
     std::io::stdout().is_terminal()
 }
 
-pub fn init_logging(verbose: u8) {
+/// Logs go to stderr, colored only when stderr is a terminal and colors are not turned off.
+pub fn init_logging(verbose: u8, no_color_flag: bool) {
+    let ansi = !no_color_flag
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stderr().is_terminal();
     let filter = match std::env::var("CAIRN_LOG") {
         Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
         _ => EnvFilter::new(match verbose {
@@ -57,6 +61,7 @@ pub fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false)
         .try_init();
 }

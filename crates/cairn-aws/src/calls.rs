@@ -21,7 +21,13 @@ pub struct CallCounts {
 
 impl CallCounts {
     pub fn record(&self, service: &str, operation: &str) {
-        let key = format!("{}.{operation}", service.to_ascii_lowercase());
+        // The SDK names services as people do (`CloudWatch Logs`); keys are one word.
+        let service: String = service
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let key = format!("{service}.{operation}");
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         *counts.entry(key).or_default() += 1;
     }
