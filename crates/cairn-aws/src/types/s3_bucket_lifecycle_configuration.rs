@@ -11,16 +11,16 @@ use aws_sdk_s3::types::{
     Transition, TransitionStorageClass,
 };
 use cairn_provider::provider::{
-    CreateRequest, DeleteRequest, ErrorKind, ProviderError, ReadItem, ReadResult, UpdateRequest,
+    CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
 };
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 use cairn_provider::value::Value;
 
 use super::{PROVIDER, Resource};
-use crate::attrs::{Attrs, id_schema, number, required, text};
+use crate::attrs::{id_schema, number, required, text};
 use crate::config::Clients;
 use crate::errors::{invalid, sdk_error};
-use crate::s3::read_each;
+use crate::s3::{already_gone_is_deleted, read_each, rule_settings};
 
 pub struct Lifecycle;
 
@@ -90,14 +90,7 @@ impl Resource for Lifecycle {
                 .await
                 .map_err(|e| sdk_error("GetBucketLifecycleConfiguration", e))?;
             let rules = Value::List(out.rules().iter().map(rule_value).collect());
-            let prior = item.prior.get("rule").cloned().unwrap_or(Value::Null);
-            Ok(Some(
-                Attrs::new()
-                    .set("id", bucket.as_str())
-                    .set("bucket", bucket.as_str())
-                    .set("rule", shaped_like(rules, &prior))
-                    .build(),
-            ))
+            Ok(Some(rule_settings(&bucket, rules, &item.prior)))
         })
         .await
     }
@@ -113,17 +106,17 @@ impl Resource for Lifecycle {
     }
 
     async fn delete(&self, aws: &Clients, req: &DeleteRequest) -> Result<(), ProviderError> {
-        match aws
+        let deleted = aws
             .s3
             .delete_bucket_lifecycle()
             .bucket(&req.id)
             .send()
-            .await
-            .map_err(|e| sdk_error("DeleteBucketLifecycle", e))
-        {
-            Err(e) if e.kind != ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
+            .await;
+        already_gone_is_deleted(
+            deleted
+                .map(drop)
+                .map_err(|e| sdk_error("DeleteBucketLifecycle", e)),
+        )
     }
 }
 
@@ -279,93 +272,4 @@ fn rule_value(r: &LifecycleRule) -> Value {
             }),
         ),
     ])
-}
-
-/// `read` in the shape of `prior` (the configuration or the last state): values AWS reports
-/// for settings the prior leaves out are dropped when they are what leaving them out means
-/// (an empty prefix, `false`, an empty block), so an omitted optional setting reads back as
-/// omitted and a re-plan is empty. Everything else is kept, so real drift still shows.
-pub(crate) fn shaped_like(read: Value, prior: &Value) -> Value {
-    let prior = prior.expose();
-    match read {
-        Value::Map(fields) => {
-            let empty = BTreeMap::new();
-            let before = prior.as_map().unwrap_or(&empty);
-            let mut out = BTreeMap::new();
-            for (k, v) in fields {
-                let p = before.get(&k).map(Value::expose).unwrap_or(&Value::Null);
-                let v = shaped_like(v, p);
-                if *p == Value::Null && means_unset(&v) {
-                    continue;
-                }
-                out.insert(k, v);
-            }
-            Value::Map(out)
-        }
-        Value::List(items) => {
-            let before = prior.as_list().unwrap_or_default();
-            Value::List(
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| shaped_like(v, before.get(i).unwrap_or(&Value::Null)))
-                    .collect(),
-            )
-        }
-        other => other,
-    }
-}
-
-fn means_unset(v: &Value) -> bool {
-    match v {
-        Value::Null | Value::Bool(false) => true,
-        Value::String(s) => s.is_empty(),
-        Value::List(l) => l.is_empty(),
-        Value::Map(m) => m.is_empty(),
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn map(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn omitted_settings_read_back_omitted_and_written_ones_as_written() {
-        let read = Value::List(vec![map(&[
-            ("id", Value::string("logs")),
-            ("filter", map(&[("prefix", Value::string(""))])),
-            ("transition", Value::List(Vec::new())),
-            ("bucket_key_enabled", Value::Bool(false)),
-        ])]);
-        let omitted = Value::List(vec![map(&[("id", Value::string("logs"))])]);
-        assert_eq!(
-            shaped_like(read.clone(), &omitted),
-            Value::List(vec![map(&[("id", Value::string("logs"))])])
-        );
-        let written = Value::List(vec![map(&[
-            ("id", Value::string("logs")),
-            ("filter", map(&[("prefix", Value::string(""))])),
-            ("bucket_key_enabled", Value::Bool(false)),
-        ])]);
-        assert_eq!(shaped_like(read, &written), written);
-    }
-
-    #[test]
-    fn drift_is_kept_even_where_the_prior_is_silent() {
-        let read = map(&[
-            ("expiration", map(&[("days", Value::Number(30.0))])),
-            ("bucket_key_enabled", Value::Bool(true)),
-        ]);
-        assert_eq!(shaped_like(read.clone(), &Value::Null), read);
-    }
 }

@@ -10,17 +10,16 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule,
 };
 use cairn_provider::provider::{
-    CreateRequest, DeleteRequest, ErrorKind, ProviderError, ReadItem, ReadResult, UpdateRequest,
+    CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
 };
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 use cairn_provider::value::Value;
 
-use super::s3_bucket_lifecycle_configuration::shaped_like;
 use super::{PROVIDER, Resource};
-use crate::attrs::{Attrs, id_schema, required, text};
+use crate::attrs::{id_schema, required, text};
 use crate::config::Clients;
 use crate::errors::{invalid, sdk_error};
-use crate::s3::read_each;
+use crate::s3::{already_gone_is_deleted, read_each, rule_settings};
 
 pub struct Encryption;
 
@@ -74,14 +73,7 @@ impl Resource for Encryption {
                 return Ok(None);
             };
             let rules = Value::List(config.rules().iter().map(rule_value).collect());
-            let prior = item.prior.get("rule").cloned().unwrap_or(Value::Null);
-            Ok(Some(
-                Attrs::new()
-                    .set("id", bucket.as_str())
-                    .set("bucket", bucket.as_str())
-                    .set("rule", shaped_like(rules, &prior))
-                    .build(),
-            ))
+            Ok(Some(rule_settings(&bucket, rules, &item.prior)))
         })
         .await
     }
@@ -97,17 +89,17 @@ impl Resource for Encryption {
     }
 
     async fn delete(&self, aws: &Clients, req: &DeleteRequest) -> Result<(), ProviderError> {
-        match aws
+        let deleted = aws
             .s3
             .delete_bucket_encryption()
             .bucket(&req.id)
             .send()
-            .await
-            .map_err(|e| sdk_error("DeleteBucketEncryption", e))
-        {
-            Err(e) if e.kind != ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
+            .await;
+        already_gone_is_deleted(
+            deleted
+                .map(drop)
+                .map_err(|e| sdk_error("DeleteBucketEncryption", e)),
+        )
     }
 }
 
