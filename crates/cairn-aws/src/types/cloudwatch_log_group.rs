@@ -73,6 +73,7 @@ fn retention(config: &Value) -> Result<i32, ProviderError> {
 impl Resource for LogGroup {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("LOG_GROUP_NAME (/vpc/datasets-dev/flow-logs)")
             .describe("A CloudWatch Logs log group")
             .attr(AttrSchema::required("name", AttrType::String).force_new())
             .attr(

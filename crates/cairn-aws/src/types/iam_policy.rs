@@ -34,6 +34,7 @@ const MAX_VERSIONS: usize = 5;
 impl Resource for IamPolicy {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("POLICY_ARN")
             .describe("A customer managed IAM policy")
             .attr(AttrSchema::required("name", AttrType::String).force_new())
             .attr(

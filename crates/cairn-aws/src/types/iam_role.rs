@@ -37,6 +37,7 @@ const DETACH_PROPAGATION: Duration = Duration::from_secs(60);
 impl Resource for IamRole {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("ROLE_NAME")
             .describe("An IAM role")
             .attr(AttrSchema::required("name", AttrType::String).force_new())
             .attr(

@@ -72,6 +72,7 @@ fn parse_id(id: &str) -> Result<(&str, &str), ProviderError> {
 impl Resource for RolePolicyAttachment {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("ROLE_NAME/POLICY_ARN (app-task/arn:aws:iam::123456789012:policy/read-data)")
             .describe("A managed IAM policy attached to a role")
             .attr(
                 AttrSchema::required("role", AttrType::String)

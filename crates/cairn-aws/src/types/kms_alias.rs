@@ -24,6 +24,7 @@ const TYPE: &str = "aws_kms_alias";
 impl Resource for KmsAlias {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("ALIAS_NAME (alias/datasets)")
             .describe("An alias of a KMS key")
             .attr(
                 AttrSchema::required("name", AttrType::String)

@@ -45,6 +45,7 @@ fn kms_tags(tags: BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
 impl Resource for KmsKey {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("KEY_ID (1234abcd-12ab-34cd-56ef-1234567890ab)")
             .describe("A KMS key")
             .attr(AttrSchema::optional("description", AttrType::String))
             .attr(

@@ -64,6 +64,7 @@ fn rule_type() -> AttrType {
 impl Resource for Lifecycle {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("BUCKET_NAME")
             .describe("The lifecycle rules of an S3 bucket")
             .attr(AttrSchema::required("bucket", AttrType::String).force_new())
             .attr(

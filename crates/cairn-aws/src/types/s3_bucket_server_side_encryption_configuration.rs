@@ -44,6 +44,7 @@ fn rule_type() -> AttrType {
 impl Resource for Encryption {
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
+            .import_id("BUCKET_NAME")
             .describe("The default encryption of an S3 bucket")
             .attr(AttrSchema::required("bucket", AttrType::String).force_new())
             .attr(
