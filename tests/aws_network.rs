@@ -622,3 +622,116 @@ fn gateway_and_interface_endpoints_and_a_flow_log_apply_replan_clean_change_repl
     assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
     assert!(!moto.s3_list_buckets().contains("cairn-demo-flow-logs"));
 }
+
+const EDITS: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+resources:
+  vpc:
+    type: aws_vpc
+    properties: { cidr_block: 10.3.0.0/16 }
+  subnet:
+    type: aws_subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.3.1.0/24 }
+  igw:
+    type: aws_internet_gateway
+    properties: { vpc_id: "${vpc.id}" }
+  rt_a:
+    type: aws_route_table
+    properties: { vpc_id: "${vpc.id}" }
+  rt_b:
+    type: aws_route_table
+    properties: { vpc_id: "${vpc.id}" }
+  out:
+    type: aws_route
+    properties: { route_table_id: "${rt_a.id}", destination_cidr_block: 0.0.0.0/0, gateway_id: "${igw.id}" }
+  assoc:
+    type: aws_route_table_association
+    properties: { subnet_id: "${subnet.id}", route_table_id: "${rt_a.id}" }
+  sg:
+    type: aws_security_group
+    properties: { name: edits-app, description: App, vpc_id: "${vpc.id}" }
+  https:
+    type: aws_vpc_security_group_ingress_rule
+    properties: { security_group_id: "${sg.id}", cidr_ipv4: 0.0.0.0/0, ip_protocol: tcp, from_port: 443, to_port: 443 }
+  acl:
+    type: aws_network_acl
+    properties: { vpc_id: "${vpc.id}", subnet_ids: ["${subnet.id}"] }
+  acl_in:
+    type: aws_network_acl_rule
+    properties: { network_acl_id: "${acl.id}", rule_number: 100, egress: false, protocol: tcp, rule_action: allow, cidr_block: 0.0.0.0/0, from_port: 443, to_port: 443 }
+"#;
+
+/// What the schemas say, as a user sees it: a rule's ports change in place; a route's
+/// destination, a subnet's route table, a group's description and an ACL rule's number cannot,
+/// so each is replaced, and the result converges.
+#[test]
+fn edits_update_in_place_or_replace_exactly_as_the_schemas_say() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", EDITS)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}");
+
+    let ported = EDITS.replace(
+        "from_port: 443, to_port: 443 }\n  acl:",
+        "from_port: 8443, to_port: 8443 }\n  acl:",
+    );
+    p.write("environments/dev.yaml", &ported);
+    updates_in_place_and_sticks(&p, &moto, "aws_vpc_security_group_ingress_rule.https");
+
+    let replaced = ported
+        .replace(
+            "destination_cidr_block: 0.0.0.0/0",
+            "destination_cidr_block: 10.9.0.0/16",
+        )
+        .replace(
+            "subnet_id: \"${subnet.id}\", route_table_id: \"${rt_a.id}\"",
+            "subnet_id: \"${subnet.id}\", route_table_id: \"${rt_b.id}\"",
+        )
+        .replace("description: App,", "description: Application,")
+        .replace("rule_number: 100", "rule_number: 110");
+    p.write("environments/dev.yaml", &replaced);
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    for address in [
+        "aws_route.out",
+        "aws_route_table_association.assoc",
+        "aws_security_group.sg",
+        "aws_network_acl_rule.acl_in",
+        // Its group is new, and a rule cannot move between groups.
+        "aws_vpc_security_group_ingress_rule.https",
+    ] {
+        assert!(
+            stdout.contains(&format!("# {address} must be replaced")),
+            "{address}:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("Plan: 5 to add, 0 to change, 5 to destroy."),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the replacements converge:\n{stdout}");
+    let groups = moto.ec2(&[
+        ("Action", "DescribeSecurityGroups"),
+        ("Filter.1.Name", "group-name"),
+        ("Filter.1.Value.1", "edits-app"),
+    ]);
+    assert!(
+        groups.contains("<groupDescription>Application</groupDescription>"),
+        "{groups}"
+    );
+    assert_eq!(
+        xml_values(&groups, "groupId").len(),
+        1,
+        "the old group is gone: {groups}"
+    );
+
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(owned(&moto, "DescribeVpcs", "vpcId"), Vec::<String>::new());
+}
