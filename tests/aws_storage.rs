@@ -116,6 +116,23 @@ fn an_encrypted_bucket_with_lifecycle_rules_applies_replans_clean_changes_and_de
     let encryption = moto.rest("GET", "/cairn-demo-data?encryption", "s3");
     assert!(encryption.contains("AES256"), "{encryption}");
 
+    // Versioning once enabled can only be suspended, and a public access switch flips, in place.
+    let suspended = s3_managed.replace("{ status: Enabled }", "{ status: Suspended }");
+    p.write("environments/dev.yaml", &suspended);
+    updates_in_place_and_sticks(&p, &moto, "aws_s3_bucket_versioning.data_versioning");
+    let versioning = moto.rest("GET", "/cairn-demo-data?versioning", "s3");
+    assert!(
+        versioning.contains("<Status>Suspended</Status>"),
+        "{versioning}"
+    );
+    let policy_allowed =
+        suspended.replace("block_public_policy: true", "block_public_policy: false");
+    p.write("environments/dev.yaml", &policy_allowed);
+    updates_in_place_and_sticks(&p, &moto, "aws_s3_bucket_public_access_block.data_public");
+    p.write("environments/dev.yaml", &s3_managed);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
     // The settings belong to one bucket: another bucket means new settings.
     let renamed = s3_managed.replace("bucket: cairn-demo-data", "bucket: cairn-demo-data-2");
     p.write("environments/dev.yaml", &renamed);

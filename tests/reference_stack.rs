@@ -192,6 +192,33 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
     assert!(states.iter().all(|s| s == "deleted"), "{endpoints}");
     let buckets = moto.s3_list_buckets();
     assert!(!buckets.contains("datasets-dev-"), "{buckets}");
+    let roles = moto.query("iam", "2010-05-08", &[("Action", "ListRoles")]);
+    assert!(!roles.contains("datasets-dev-flow-logs"), "{roles}");
+    let policies = moto.query(
+        "iam",
+        "2010-05-08",
+        &[("Action", "ListPolicies"), ("Scope", "Local")],
+    );
+    assert!(!policies.contains("datasets-dev-flow-logs"), "{policies}");
+    let groups = moto.json_in(REGION, "logs", "Logs_20140328.DescribeLogGroups", "{}");
+    assert!(!groups.contains("/vpc/datasets-dev/flow-logs"), "{groups}");
+    // KMS keys are never deleted at once: AWS (and moto) schedule them, 7 days here.
+    let keys = moto.json_in(REGION, "kms", "TrentService.ListKeys", "{}");
+    let ids: Vec<&str> = keys
+        .split("\"KeyId\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').nth(1))
+        .collect();
+    assert_eq!(ids.len(), 2, "one key per bucket: {keys}");
+    for id in ids {
+        let key = moto.json_in(
+            REGION,
+            "kms",
+            "TrentService.DescribeKey",
+            &format!("{{\"KeyId\": \"{id}\"}}"),
+        );
+        assert!(key.contains("PendingDeletion"), "{key}");
+    }
 }
 
 #[test]

@@ -177,15 +177,17 @@ impl Moto {
     /// header (`TrentService.DescribeKey`, `Logs_20140328.DescribeLogGroups`), `body` the JSON
     /// request. Returns the response (status line, headers and JSON body).
     pub fn json(&self, service: &str, target: &str, body: &str) -> String {
-        self.raw(
-            "/",
-            service,
-            &[
-                ("Content-Type", "application/x-amz-json-1.1"),
-                ("X-Amz-Target", target),
-            ],
-            body,
-        )
+        self.json_in("us-east-1", service, target, body)
+    }
+
+    /// [`Moto::json`] in another region.
+    pub fn json_in(&self, region: &str, service: &str, target: &str, body: &str) -> String {
+        let headers = [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", target),
+        ];
+        self.request(region, "POST", "/", service, &headers, body)
+            .unwrap_or_else(|| panic!("moto did not answer {target} in {region}"))
     }
 
     /// A REST-protocol call without a body to `service`, such as
