@@ -823,3 +823,113 @@ fn a_create_that_outlives_its_timeout_fails_clearly_and_is_adopted_next_run() {
         .count();
     assert_eq!(databases, 1);
 }
+
+const GENERATED: &str = r#"environment: dev
+providers:
+  fake: {}
+resources:
+  db_password:
+    type: random_password
+    properties: { length: 24, min_numeric: 2, override_special: "!#%" }
+  db:
+    type: fake_database
+    properties:
+      engine: postgres
+      instance_class: db.t3.micro
+      username: app
+      password: ${db_password.result}
+"#;
+
+/// The database's password as the (fake) cloud holds it: the one place it may exist.
+fn cloud_password(p: &Project) -> String {
+    p.cloud()["objects"]
+        .as_object()
+        .expect("objects")
+        .values()
+        .find(|o| o["type"] == "fake_database")
+        .and_then(|o| o["attributes"]["password"].as_str())
+        .expect("a database with a password")
+        .to_string()
+}
+
+/// A password cairn generates reaches the database and nothing else: not the plan, the apply's
+/// output, the JSON plan or state. Later plans still see it unchanged; an in-place change leaves
+/// it alone; a replacement that would need it again is refused at plan time with what to do,
+/// and replacing the password too works.
+#[test]
+fn a_generated_password_reaches_the_database_and_nowhere_else() {
+    let p = Project::with(&[("environments/dev.yaml", GENERATED)]);
+    let (code, plan, _) = p.run(&["plan", "-e", "dev", "--json", "plan.json"]);
+    assert_eq!(code, 0);
+    assert!(
+        plan.contains("+ result            = (sensitive value)")
+            || plan.contains("(sensitive value)"),
+        "{plan}"
+    );
+    let (code, applied, stderr) = p.run(&["-vv", "apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{applied}\n{stderr}");
+    let password = cloud_password(&p);
+    assert_eq!(password.chars().count(), 24);
+    assert!(
+        password.chars().filter(char::is_ascii_digit).count() >= 2,
+        "{password}"
+    );
+    let (_, shown, _) = p.run(&["state", "show", "random_password.db_password", "-e", "dev"]);
+    for (what, text) in [
+        ("plan", plan),
+        ("plan.json", p.read("plan.json")),
+        ("apply output", applied),
+        ("apply log", stderr),
+        ("state", p.read(".cairn/state/dev.json")),
+        ("state show", shown),
+    ] {
+        assert!(
+            !text.contains(&password),
+            "the password leaked into the {what}"
+        );
+    }
+
+    let (code, stdout, _) = p.run(&["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "a digest still compares equal:\n{stdout}");
+
+    let resized = GENERATED.replace("db.t3.micro", "db.t3.small");
+    p.write("environments/dev.yaml", &resized);
+    let (code, stdout, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 changed"), "{stdout}");
+    assert_eq!(
+        cloud_password(&p),
+        password,
+        "an unrelated change keeps the password"
+    );
+
+    let renamed = resized.replace("username: app", "username: app2");
+    p.write("environments/dev.yaml", &renamed);
+    let (code, _, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("fake_database.db must be created, but its `password` is a secret from an earlier apply that state keeps only as a digest"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("environments/dev.yaml:14:"), "{stderr}");
+    assert!(
+        stderr.contains("--replace random_password.NAME"),
+        "{stderr}"
+    );
+    assert_eq!(cloud_password(&p), password, "nothing was touched");
+
+    let (code, stdout, stderr) = p.run(&[
+        "apply",
+        "-e",
+        "dev",
+        "--auto-approve",
+        "--replace",
+        "random_password.db_password",
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let rotated = cloud_password(&p);
+    assert_ne!(rotated, password);
+    assert!(!stdout.contains(&rotated) && !p.read(".cairn/state/dev.json").contains(&rotated));
+    let (code, stdout, _) = p.run(&["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}");
+}

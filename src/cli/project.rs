@@ -148,12 +148,21 @@ impl Context {
         configs: &[crate::providers::ProviderConfig],
     ) -> anyhow::Result<ProviderSet> {
         let mut set = ProviderSet::default();
-        for (config, block) in configs.iter().zip(&loaded.env.providers) {
+        for config in configs {
             match self.catalog.instantiate(config) {
                 Ok(provider) => {
                     set.instances.insert(config.key(), provider);
                 }
                 Err(e) => {
+                    // Only a declared block has settings that can be wrong.
+                    let Some(block) = loaded
+                        .env
+                        .providers
+                        .iter()
+                        .find(|b| b.key() == config.key())
+                    else {
+                        anyhow::bail!("provider `{}`: {}", config.key(), e.message);
+                    };
                     let d = Diagnostic::error_at(e.message, &block.span);
                     return Err(diagnostics_error(&loaded.sources, &[d]).into());
                 }

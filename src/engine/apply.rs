@@ -29,7 +29,9 @@ use crate::providers::{
 use crate::spec::diagnostic::Diagnostic;
 use crate::spec::expr::{Expr, ExprKind, Scope, eval};
 use crate::spec::span::Span;
-use crate::state::{DeposedResource, ResourceState, ResourceStatus, State, StateStore, seal};
+use crate::state::{
+    DeposedResource, ResourceState, ResourceStatus, State, StateStore, holds_digest, seal,
+};
 use crate::value::Value;
 
 use super::retry::retrying;
@@ -548,6 +550,7 @@ impl Run<'_> {
 
     async fn create(&self, change: &ResourceChange) -> Result<Option<String>, OpError> {
         let config = self.config(change)?;
+        refuse_digests(change, &digest_only(&config))?;
         let provider = self.providers.get(&change.provider)?;
         let addr = &change.address;
         let mut deposed_here = false;
@@ -677,6 +680,20 @@ impl Run<'_> {
             (id, prior)
         };
         let changed = changed_attributes(change, &prior, &config);
+        // An unchanged secret known only as a digest is not sent: the provider keeps what it has.
+        let digests = digest_only(&config);
+        refuse_digests(
+            change,
+            &digests
+                .iter()
+                .filter(|d| changed.contains(d))
+                .cloned()
+                .collect::<Vec<_>>(),
+        )?;
+        let mut sent = config.clone();
+        if let Value::Map(map) = &mut sent {
+            map.retain(|k, _| !digests.contains(k));
+        }
         let updated = self
             .call(change, Op::Update, || {
                 provider.update(UpdateRequest {
@@ -684,7 +701,7 @@ impl Run<'_> {
                     resource_type: change.resource_type.clone(),
                     id: id.clone(),
                     prior: prior.clone(),
-                    config: config.clone(),
+                    config: sent.clone(),
                     changed: changed.clone(),
                     timeout: change.timeouts.update,
                 })
@@ -1003,6 +1020,35 @@ fn with_config(config: &Value, response: Value) -> Value {
 }
 
 /// Top-level attribute names that differ, from the plan when it lists them.
+/// The attributes of `config` that hold a secret known only as the digest state keeps (it was
+/// generated, or read from the environment, in an earlier run): its plaintext is gone.
+fn digest_only(config: &Value) -> Vec<String> {
+    config
+        .as_map()
+        .map(|map| {
+            map.iter()
+                .filter(|(_, v)| holds_digest(v))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Fails an operation that would have to send a digest in place of a secret.
+fn refuse_digests(change: &ResourceChange, attrs: &[String]) -> Result<(), ProviderError> {
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    Err(ProviderError::new(
+        ErrorKind::Invalid,
+        format!(
+            "cannot send `{}` to {}: it is a secret from an earlier apply, and state keeps only its digest, never the secret itself. Generate a new one in the same apply (e.g. `cairn apply --replace random_password.NAME`), or read it from an environment variable or a secrets store",
+            attrs.join("`, `"),
+            change.address
+        ),
+    ))
+}
+
 fn changed_attributes(change: &ResourceChange, prior: &Value, config: &Value) -> Vec<String> {
     let listed: Vec<String> = change
         .attributes

@@ -23,7 +23,7 @@ use crate::spec::evaluate::{InstanceConfig, InstancePlanner, evaluate};
 use crate::spec::expr::{Expr, ExprKind, PathStep};
 use crate::spec::model::Environment;
 use crate::spec::span::Span;
-use crate::state::{ResourceStatus, State, seal};
+use crate::state::{ResourceStatus, State, holds_digest, seal};
 use crate::value::Value;
 
 /// What the plan is asked to do.
@@ -443,6 +443,21 @@ impl InstancePlanner for Differ<'_> {
                 )
             };
             return Err(prevent_destroy_error(&inst.addr, span, &why));
+        }
+        // A create must send every secret; one that state holds only as a digest cannot be.
+        if action.creates()
+            && let Some((name, expr)) = desired
+                .iter()
+                .find(|(_, e)| e.as_literal().is_some_and(holds_digest))
+        {
+            return Err(Diagnostic::error_at(
+                format!(
+                    "{} must be created, but its `{name}` is a secret from an earlier apply that state keeps only as a digest, so cairn cannot send it",
+                    inst.addr
+                ),
+                &expr.span,
+            )
+            .with_help("generate a new one in the same apply with `--replace` on the resource it comes from (e.g. `--replace random_password.NAME`), or read it from an environment variable or a secrets store"));
         }
 
         // What references see: known attributes as literals, the rest as residuals.

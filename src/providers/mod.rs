@@ -2,6 +2,7 @@
 //! boundary adapters compile against); this module re-exports them and assembles the catalog.
 
 pub mod fake;
+pub mod random;
 
 pub use cairn_provider::provider::*;
 
@@ -9,6 +10,7 @@ pub use cairn_provider::provider::*;
 pub fn builtin_catalog() -> Catalog {
     let mut catalog = Catalog::default();
     fake::register(&mut catalog);
+    random::register(&mut catalog);
     cairn_aws::register(&mut catalog);
     catalog
 }

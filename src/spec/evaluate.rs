@@ -221,6 +221,19 @@ pub fn provider_configs(env: &Environment) -> Result<Vec<ProviderConfig>, Vec<Di
             Err(d) => diags.push(d),
         }
     }
+    // `random` needs no settings, so, as in Terraform, it needs no block either.
+    if !providers
+        .iter()
+        .any(|p| p.name == crate::providers::random::PROVIDER)
+    {
+        providers.push(ProviderConfig {
+            name: crate::providers::random::PROVIDER.to_string(),
+            alias: None,
+            settings: Value::Null,
+            project_dir: env.project_dir.clone(),
+            environment: env.name.clone(),
+        });
+    }
     if diags.is_empty() {
         Ok(providers)
     } else {

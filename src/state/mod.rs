@@ -134,6 +134,17 @@ pub fn seal(value: &Value) -> Value {
     }
 }
 
+/// Whether `value` holds a secret as [`seal`] left it: a digest whose plaintext is gone. Such a
+/// value can still be compared, never sent.
+pub fn holds_digest(value: &Value) -> bool {
+    match value {
+        Value::Sensitive(inner) => inner.as_str().is_some_and(|s| s.starts_with("sha256:")),
+        Value::List(items) => items.iter().any(holds_digest),
+        Value::Map(map) => map.values().any(holds_digest),
+        _ => false,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error(

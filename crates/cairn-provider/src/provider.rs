@@ -137,6 +137,8 @@ pub struct UpdateRequest {
     pub resource_type: String,
     pub id: String,
     pub prior: Value,
+    /// The desired attributes, except sensitive ones that did not change and whose plaintext
+    /// cairn no longer has (state keeps secrets only as digests): leave those as they are.
     pub config: Value,
     /// Names of the top-level attributes that differ.
     pub changed: Vec<String>,

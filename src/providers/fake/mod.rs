@@ -603,6 +603,12 @@ impl Provider for FakeProvider {
                             attrs.insert(attr.name.to_string(), v.clone());
                         }
                     }
+                    // An unchanged secret is not sent again (cairn may hold only its digest).
+                    _ if attr.sensitive && !attrs.contains_key(attr.name) => {
+                        if let Some(v) = stored {
+                            attrs.insert(attr.name.to_string(), v.clone());
+                        }
+                    }
                     _ => {}
                 }
                 if attr.force_new && attrs.get(attr.name) != stored {
