@@ -933,3 +933,28 @@ fn a_generated_password_reaches_the_database_and_nowhere_else() {
     let (code, stdout, _) = p.run(&["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{stdout}");
 }
+
+/// In a CI log (no terminal), a slow operation says when it starts, keeps saying it is still at
+/// it, and says how long it took.
+#[test]
+fn a_slow_create_keeps_a_ci_log_alive_with_a_heartbeat() {
+    let env = "environment: dev\nproviders:\n  fake: { latency_ms: { default: 0, fake_network: 1300 } }\nresources:\n  net:\n    type: fake_network\n    properties: { cidr_block: 10.0.0.0/16 }\n";
+    let p = Project::with(&[("environments/dev.yaml", env)]);
+    let out = p
+        .cairn(&["apply", "-e", "dev", "--auto-approve"])
+        .env("CAIRN_HEARTBEAT", "400ms")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let creating = stdout
+        .find("fake_network.net: Creating...")
+        .expect("a start line");
+    let still = stdout
+        .find("fake_network.net: Still creating... [")
+        .unwrap_or_else(|| panic!("a heartbeat:\n{stdout}"));
+    let done = stdout
+        .find("fake_network.net: Creation complete after 1s")
+        .unwrap_or_else(|| panic!("an end line with its duration:\n{stdout}"));
+    assert!(creating < still && still < done, "{stdout}");
+}

@@ -2,18 +2,16 @@
 //! execute it with progress, and report what happened.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use super::Outcome;
 use super::output::confirm;
+use super::progress::{self, Progress};
 use super::project::{Context, PlanFlags, lock_error, show_value};
-use crate::addr::ResourceAddr;
-use crate::engine::{self, ApplyHooks, ApplyOptions, Cancel, Op, RetryPolicy};
+use crate::engine::{self, ApplyOptions, Cancel, Op, RetryPolicy};
 use crate::plan::diff::PlanOptions;
 use crate::plan::render::human;
 use crate::plan::{Plan, PlanMode};
-use crate::providers::{ProviderError, ProviderSet};
+use crate::providers::ProviderSet;
 use crate::spec::model::Backend;
 use crate::state::{LockInfo, State, StateStore};
 
@@ -175,19 +173,7 @@ async fn execute(
         })
     };
     println!();
-    let hooks = std::sync::Arc::new(ConsoleHooks::default());
-    // Slow resources (databases, clusters) say they are still at it, as Terraform does.
-    let ticker = {
-        let hooks = hooks.clone();
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(STILL_WORKING_EVERY);
-            interval.tick().await;
-            loop {
-                interval.tick().await;
-                hooks.report_still_working();
-            }
-        })
-    };
+    let hooks = Progress::start();
     let outcome = engine::apply(
         plan,
         state,
@@ -202,7 +188,7 @@ async fn execute(
     )
     .await;
     watcher.abort();
-    ticker.abort();
+    hooks.stop();
 
     let (mut added, mut changed, mut destroyed) = (0, 0, 0);
     for report in &outcome.completed {
@@ -216,7 +202,7 @@ async fn execute(
     for failure in &outcome.failed {
         eprintln!(
             "\nError: {} {}: {}",
-            verb_ing(failure.op).to_lowercase(),
+            progress::verb_ing(failure.op).to_lowercase(),
             failure.addr,
             failure.error
         );
@@ -265,107 +251,11 @@ async fn execute(
     Ok(Outcome::Success)
 }
 
-const STILL_WORKING_EVERY: Duration = Duration::from_secs(10);
-
-/// Terraform-style progress lines: "Creating...", "Still creating... [10s elapsed]",
-/// "Creation complete after 2s".
-#[derive(Default)]
-struct ConsoleHooks {
-    in_flight: Mutex<Vec<(ResourceAddr, Op, Instant)>>,
-}
-
-impl ConsoleHooks {
-    fn finished(&self, addr: &ResourceAddr, op: Op) {
-        if let Ok(mut in_flight) = self.in_flight.lock() {
-            in_flight.retain(|(a, o, _)| !(a == addr && *o == op));
-        }
-    }
-
-    fn report_still_working(&self) {
-        if let Ok(in_flight) = self.in_flight.lock() {
-            for (addr, op, since) in in_flight.iter() {
-                println!(
-                    "{addr}: Still {}... [{} elapsed]",
-                    verb_ing(*op).to_lowercase(),
-                    format_elapsed(since.elapsed())
-                );
-            }
-        }
-    }
-}
-
-impl ApplyHooks for ConsoleHooks {
-    fn on_start(&self, addr: &ResourceAddr, op: Op) {
-        if let Ok(mut in_flight) = self.in_flight.lock() {
-            in_flight.push((addr.clone(), op, Instant::now()));
-        }
-        println!("{addr}: {}...", verb_ing(op));
-    }
-
-    fn on_done(&self, addr: &ResourceAddr, op: Op, elapsed: Duration) {
-        self.finished(addr, op);
-        println!(
-            "{addr}: {} complete after {}",
-            noun(op),
-            format_elapsed(elapsed)
-        );
-    }
-
-    fn on_error(&self, addr: &ResourceAddr, op: Op, error: &ProviderError) {
-        self.finished(addr, op);
-        println!("{addr}: {} failed: {error}", noun(op));
-    }
-
-    fn on_retry(
-        &self,
-        addr: &ResourceAddr,
-        op: Op,
-        attempt: u32,
-        delay: Duration,
-        error: &ProviderError,
-    ) {
-        tracing::info!(
-            "{addr}: {} throttled ({error}); retry {attempt} in {}",
-            noun(op),
-            format_elapsed(delay)
-        );
-    }
-}
-
-fn format_elapsed(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs >= 60 {
-        format!("{}m{}s", secs / 60, secs % 60)
-    } else if d.as_millis() >= 1000 {
-        format!("{secs}s")
-    } else {
-        format!("{}ms", d.as_millis())
-    }
-}
-
 fn verb(op: Op) -> &'static str {
     match op {
         Op::Create => "create",
         Op::Update => "update",
         Op::Delete => "delete",
         Op::Read => "read",
-    }
-}
-
-fn verb_ing(op: Op) -> &'static str {
-    match op {
-        Op::Create => "Creating",
-        Op::Update => "Modifying",
-        Op::Delete => "Destroying",
-        Op::Read => "Reading",
-    }
-}
-
-fn noun(op: Op) -> &'static str {
-    match op {
-        Op::Create => "Creation",
-        Op::Update => "Modifications",
-        Op::Delete => "Destruction",
-        Op::Read => "Read",
     }
 }

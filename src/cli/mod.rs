@@ -9,6 +9,7 @@ mod graph;
 mod import;
 mod output;
 mod plan;
+mod progress;
 mod project;
 mod schema;
 mod show;
