@@ -157,7 +157,7 @@ pub fn synthesize_state(plan: &Plan, catalog: &Catalog) -> State {
                 provider: change.provider.clone(),
                 status: ResourceStatus::Created,
                 id: Some(id),
-                attributes: seal(&attributes),
+                attributes: seal(&attributes, &state.lineage),
                 dependencies: change.depends_on.clone(),
             },
         );

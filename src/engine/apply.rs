@@ -57,6 +57,7 @@ pub async fn apply(
         opts,
         hooks,
         cancel,
+        salt: state.lineage.clone(),
         journal: Mutex::new(state),
         changes_made: AtomicU64::new(0),
         changes_durable: AtomicU64::new(0),
@@ -283,6 +284,8 @@ struct Run<'a> {
     opts: &'a ApplyOptions,
     hooks: &'a dyn ApplyHooks,
     cancel: &'a Cancel,
+    /// The state's lineage, which salts the digests of secrets.
+    salt: String,
     /// The state as this run's operations have changed it.
     journal: Mutex<State>,
     /// Group commit: every change to `journal` takes a generation number; a write records every
@@ -587,7 +590,7 @@ impl Run<'_> {
                         token: token.clone(),
                     },
                     id: None,
-                    attributes: seal(&config),
+                    attributes: seal(&config, &self.salt),
                     dependencies: change.depends_on.clone(),
                 },
             );
@@ -609,7 +612,7 @@ impl Run<'_> {
         match created {
             Ok(created) => {
                 let attributes = with_config(&config, created.attributes);
-                let sealed = seal(&attributes);
+                let sealed = seal(&attributes, &self.salt);
                 self.remember(addr, attributes);
                 state.resources.insert(
                     addr.clone(),
@@ -708,7 +711,7 @@ impl Run<'_> {
             })
             .await?;
         let attributes = with_config(&config, updated.attributes);
-        let sealed = seal(&attributes);
+        let sealed = seal(&attributes, &self.salt);
         self.remember(addr, attributes);
         let mut state = self.journal.lock().await;
         state.resources.insert(
@@ -824,7 +827,7 @@ impl Run<'_> {
             .and_then(Value::as_str)
             .map(String::from)
             .unwrap_or_else(|| addr.to_string());
-        let sealed = seal(&attributes);
+        let sealed = seal(&attributes, &self.salt);
         self.remember(addr, attributes);
         let mut state = self.journal.lock().await;
         state.resources.insert(
@@ -1085,7 +1088,9 @@ fn record_outputs(plan: &Plan, run: &Run<'_>, state: &mut State) -> bool {
                     } else {
                         value
                     };
-                    state.outputs.insert(output.name.clone(), seal(&value));
+                    state
+                        .outputs
+                        .insert(output.name.clone(), seal(&value, &run.salt));
                 }
                 // An output over a failed instance keeps its last value.
                 Ok(_) => {}

@@ -141,7 +141,7 @@ pub async fn refresh(
                             }
                             resource.status = ResourceStatus::Created;
                             resource.id = Some(found.id);
-                            resource.attributes = seal(&live);
+                            resource.attributes = seal(&live, &state.lineage);
                             refreshed.live.insert(addr, live);
                         }
                         None => {
@@ -159,7 +159,7 @@ pub async fn refresh(
                         deposed_found[index] = true;
                         let deposed = &mut refreshed.state.deposed[index];
                         let live = keep_omitted_secrets(&deposed.attributes, found.attributes);
-                        deposed.attributes = seal(&live);
+                        deposed.attributes = seal(&live, &state.lineage);
                     }
                 }
             }

@@ -785,7 +785,7 @@ async fn refresh_reads_fifty_resources_of_three_types_in_three_calls() {
         sealed_password
             .as_ref()
             .and_then(|p| p.as_str())
-            .is_some_and(|p| p.starts_with("sha256:"))
+            .is_some_and(|p| p.starts_with("salted-sha256:"))
     );
 
     // Someone deletes a bucket by hand.

@@ -100,9 +100,13 @@ pub async fn make_plan(
         let before = differ.before(addr);
         let schema = inputs.schemas.get(&rs.resource_type);
         let attributes = match (&before, schema) {
-            (Some(before), Some(schema)) => {
-                attribute_changes(schema, Some(before), None, &BTreeSet::new())
-            }
+            (Some(before), Some(schema)) => attribute_changes(
+                schema,
+                Some(before),
+                None,
+                &BTreeSet::new(),
+                &differ.state.lineage,
+            ),
             _ => Vec::new(),
         };
         deletes.push(ResourceChange {
@@ -127,9 +131,13 @@ pub async fn make_plan(
     for old in &inputs.refreshed.deposed {
         let schema = inputs.schemas.get(&old.resource_type);
         let attributes = match schema {
-            Some(schema) => {
-                attribute_changes(schema, Some(&old.attributes), None, &BTreeSet::new())
-            }
+            Some(schema) => attribute_changes(
+                schema,
+                Some(&old.attributes),
+                None,
+                &BTreeSet::new(),
+                &differ.state.lineage,
+            ),
             None => Vec::new(),
         };
         deletes.push(ResourceChange {
@@ -393,7 +401,7 @@ impl InstancePlanner for Differ<'_> {
                 let prior = before.get(attr.name).cloned().unwrap_or(Value::Null);
                 let differs = match desired.get(attr.name) {
                     Some(expr) => match expr.as_literal() {
-                        Some(v) => !same(v, &prior),
+                        Some(v) => !same(v, &prior, &self.state.lineage),
                         None => true,
                     },
                     // Unset optional-computed attributes keep whatever the cloud chose.
@@ -506,7 +514,13 @@ impl InstancePlanner for Differ<'_> {
         } else {
             BTreeSet::new()
         };
-        let attributes = attribute_changes(schema, before.as_ref(), Some(&after_values), &forces);
+        let attributes = attribute_changes(
+            schema,
+            before.as_ref(),
+            Some(&after_values),
+            &forces,
+            &self.state.lineage,
+        );
 
         let id = self
             .state
@@ -521,7 +535,7 @@ impl InstancePlanner for Differ<'_> {
             action,
             reason,
             id,
-            before: before.map(|b| seal(&b)),
+            before: before.map(|b| seal(&b, &self.state.lineage)),
             after: Some(config_expr(&desired, &inst.span)),
             attributes,
             replace_paths,
@@ -549,6 +563,7 @@ fn attribute_changes(
     before: Option<&Value>,
     after: Option<&BTreeMap<String, Value>>,
     forces: &BTreeSet<String>,
+    salt: &str,
 ) -> Vec<AttrChange> {
     let mut names: BTreeSet<&str> = BTreeSet::new();
     if let Some(Value::Map(b)) = before {
@@ -584,7 +599,7 @@ fn attribute_changes(
             }
             let (b, a) = match (b, a) {
                 // Equal secrets compare by digest; show them as unchanged.
-                (Some(b), Some(a)) if same(&b, &a) => (Some(b.clone()), Some(b)),
+                (Some(b), Some(a)) if same(&b, &a, salt) => (Some(b.clone()), Some(b)),
                 other => other,
             };
             Some(AttrChange {
@@ -609,12 +624,13 @@ fn is_empty(value: &Value) -> bool {
 }
 
 /// Equality as the differ sees it: "not set" in any form is equal, secrets by digest.
-fn same(a: &Value, b: &Value) -> bool {
+/// Equal as the plan sees it; secrets compare by their digests salted with `salt`.
+fn same(a: &Value, b: &Value, salt: &str) -> bool {
     if is_empty(a) && is_empty(b) {
         return true;
     }
     if a.contains_sensitive() || b.contains_sensitive() {
-        return strip_sensitive(&seal(a)) == strip_sensitive(&seal(b));
+        return strip_sensitive(&seal(a, salt)) == strip_sensitive(&seal(b, salt));
     }
     match (a, b) {
         (Value::Map(x), Value::Map(y)) => {
@@ -623,11 +639,12 @@ fn same(a: &Value, b: &Value) -> bool {
                 same(
                     x.get(k).unwrap_or(&Value::Null),
                     y.get(k).unwrap_or(&Value::Null),
+                    salt,
                 )
             })
         }
         (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, salt))
         }
         _ => a == b,
     }

@@ -219,11 +219,12 @@ pub struct OutputChange {
 impl OutputChange {
     /// Whether the output's value changes. Sensitive values are compared by digest, as state
     /// holds them.
-    pub fn is_changed(&self) -> bool {
+    /// `salt`: the state's lineage, which sealed `before`.
+    pub fn is_changed(&self, salt: &str) -> bool {
         match self.after.as_ref().map(|e| e.as_literal()) {
             None => self.before.is_some(),
             Some(None) => true,
-            Some(Some(after)) => Some(crate::state::seal(after)) != self.before,
+            Some(Some(after)) => Some(crate::state::seal(after, salt)) != self.before,
         }
     }
 }
@@ -242,7 +243,10 @@ impl Plan {
     /// Whether apply would do anything. The one place that decides it.
     pub fn can_apply(&self) -> bool {
         self.changes.iter().any(|c| !c.is_noop())
-            || self.outputs.iter().any(OutputChange::is_changed)
+            || self
+                .outputs
+                .iter()
+                .any(|o| o.is_changed(self.prior_state.lineage.as_deref().unwrap_or_default()))
     }
 
     pub fn has_resource_changes(&self) -> bool {

@@ -506,7 +506,10 @@ mod tests {
             ),
             (
                 "password".to_string(),
-                crate::state::seal(&Value::Sensitive(Box::new(Value::string("hunter2")))),
+                crate::state::seal(
+                    &Value::Sensitive(Box::new(Value::string("hunter2"))),
+                    "a-lineage",
+                ),
             ),
         ]));
         let resource = ResourceState {

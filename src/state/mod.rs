@@ -114,31 +114,48 @@ pub fn new_lineage() -> String {
     )
 }
 
-/// The value with every sensitive part replaced by `Sensitive("sha256:…")`: what state stores.
-pub fn seal(value: &Value) -> Value {
+/// How a sealed secret's text starts: a SHA-256 digest of the salt and the secret.
+const DIGEST_PREFIX: &str = "salted-sha256:";
+
+/// The value with every sensitive part replaced by `Sensitive("salted-sha256:…")`: what state
+/// stores. The salt is the state's lineage, so the same password in two environments seals to
+/// two unrelated digests and a leaked state file is no dictionary for guessing it; the digest
+/// still tells whether the secret changed.
+pub fn seal(value: &Value, salt: &str) -> Value {
     match value {
         Value::Sensitive(inner) => {
-            if let Some(s) = inner.as_str().filter(|s| s.starts_with("sha256:")) {
+            if let Some(s) = inner.as_str().filter(|s| is_digest(s)) {
                 return Value::Sensitive(Box::new(Value::string(s)));
             }
             let plain = serde_json::to_string(&inner.to_json_exposed()).unwrap_or_default();
-            let digest = Sha256::digest(plain.as_bytes());
+            let mut hasher = Sha256::new();
+            hasher.update(salt.as_bytes());
+            hasher.update([0]);
+            hasher.update(plain.as_bytes());
             Value::Sensitive(Box::new(Value::String(format!(
-                "sha256:{}",
-                hex::encode(digest)
+                "{DIGEST_PREFIX}{}",
+                hex::encode(hasher.finalize())
             ))))
         }
-        Value::List(items) => Value::List(items.iter().map(seal).collect()),
-        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), seal(v))).collect()),
+        Value::List(items) => Value::List(items.iter().map(|v| seal(v, salt)).collect()),
+        Value::Map(map) => Value::Map(
+            map.iter()
+                .map(|(k, v)| (k.clone(), seal(v, salt)))
+                .collect(),
+        ),
         other => other.clone(),
     }
+}
+
+fn is_digest(text: &str) -> bool {
+    text.starts_with(DIGEST_PREFIX)
 }
 
 /// Whether `value` holds a secret as [`seal`] left it: a digest whose plaintext is gone. Such a
 /// value can still be compared, never sent.
 pub fn holds_digest(value: &Value) -> bool {
     match value {
-        Value::Sensitive(inner) => inner.as_str().is_some_and(|s| s.starts_with("sha256:")),
+        Value::Sensitive(inner) => inner.as_str().is_some_and(is_digest),
         Value::List(items) => items.iter().any(holds_digest),
         Value::Map(map) => map.values().any(holds_digest),
         _ => false,
@@ -199,4 +216,34 @@ pub trait StateStore: Send + Sync {
         info: LockInfo,
         timeout: Duration,
     ) -> Result<Box<dyn StateLock>, StateError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_seals_to_a_digest_salted_by_its_state() {
+        let secret = Value::Sensitive(Box::new(Value::string("hunter2")));
+        let dev = seal(&secret, "lineage-dev");
+        let prd = seal(&secret, "lineage-prd");
+        assert!(holds_digest(&dev));
+        assert_ne!(
+            dev, prd,
+            "the same password in two states seals differently"
+        );
+        assert_eq!(
+            seal(&dev, "lineage-dev"),
+            dev,
+            "sealing twice changes nothing"
+        );
+        assert_eq!(
+            seal(&secret, "lineage-dev"),
+            dev,
+            "the digest still detects change"
+        );
+        let unsalted = hex::encode(Sha256::digest(b"\"hunter2\""));
+        assert!(!format!("{dev:?}").contains(&unsalted));
+        assert!(!format!("{dev:?}").contains("hunter2"));
+    }
 }
