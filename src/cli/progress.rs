@@ -18,9 +18,15 @@ use crate::spec::duration::parse_duration;
 
 const HEARTBEAT: Duration = Duration::from_secs(30);
 
+/// An operation in flight: since when, and its live line on a terminal.
+struct InFlight {
+    since: Instant,
+    bar: Option<ProgressBar>,
+}
+
 /// The apply's progress reporter; [`Progress::stop`] when the apply ends.
 pub struct Progress {
-    in_flight: Mutex<HashMap<(ResourceAddr, Op), (Instant, Option<ProgressBar>)>>,
+    in_flight: Mutex<HashMap<(ResourceAddr, Op), InFlight>>,
     /// Live lines, on a terminal only.
     bars: Option<MultiProgress>,
     heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -86,7 +92,7 @@ impl Progress {
         };
         let mut lines: Vec<(Instant, String)> = in_flight
             .iter()
-            .map(|((addr, op), (since, _))| {
+            .map(|((addr, op), InFlight { since, .. })| {
                 (
                     *since,
                     format!(
@@ -105,7 +111,7 @@ impl Progress {
 
     fn finished(&self, addr: &ResourceAddr, op: Op) {
         if let Ok(mut in_flight) = self.in_flight.lock()
-            && let Some((_, Some(bar))) = in_flight.remove(&(addr.clone(), op))
+            && let Some(InFlight { bar: Some(bar), .. }) = in_flight.remove(&(addr.clone(), op))
         {
             bar.finish_and_clear();
         }
@@ -125,7 +131,13 @@ impl ApplyHooks for Progress {
             bar
         });
         if let Ok(mut in_flight) = self.in_flight.lock() {
-            in_flight.insert((addr.clone(), op), (Instant::now(), bar));
+            in_flight.insert(
+                (addr.clone(), op),
+                InFlight {
+                    since: Instant::now(),
+                    bar,
+                },
+            );
         }
         if self.bars.is_none() {
             println!("{addr}: {}...", verb_ing(op));
