@@ -71,6 +71,7 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub kms: aws_sdk_kms::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub region: String,
 }
 
@@ -128,6 +129,7 @@ impl Clients {
             iam: client!(aws_sdk_iam),
             kms: client!(aws_sdk_kms),
             logs: client!(aws_sdk_cloudwatchlogs),
+            secretsmanager: client!(aws_sdk_secretsmanager),
             region,
         })
     }

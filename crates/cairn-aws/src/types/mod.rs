@@ -38,6 +38,8 @@ pub mod s3_bucket_lifecycle_configuration;
 pub mod s3_bucket_public_access_block;
 pub mod s3_bucket_server_side_encryption_configuration;
 pub mod s3_bucket_versioning;
+pub mod secretsmanager_secret;
+pub mod secretsmanager_secret_version;
 pub mod security_group;
 pub mod security_group_rule;
 pub mod subnet;
@@ -97,6 +99,8 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(flow_log::FlowLog),
         Box::new(s3_bucket_server_side_encryption_configuration::Encryption),
         Box::new(s3_bucket_lifecycle_configuration::Lifecycle),
+        Box::new(secretsmanager_secret::Secret),
+        Box::new(secretsmanager_secret_version::SecretVersion),
     ]
 }
 
