@@ -161,3 +161,53 @@ fn a_secret_imports_replaces_its_value_and_is_scheduled_for_deletion() {
         "scheduled, not gone: {described}"
     );
 }
+
+const TOPIC: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  alerts:
+    type: aws_sns_topic
+    properties: { name: datasets-dev-alerts, display_name: Datasets alerts }
+"#;
+
+/// The topic alarms notify: applies, re-plans clean, imports by ARN, renames its display name
+/// in place, is replaced under a new name, and is gone after destroy.
+#[test]
+fn a_topic_applies_imports_changes_and_is_destroyed() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", TOPIC)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let topics = || moto.query("sns", "2010-03-31", &[("Action", "ListTopics")]);
+    assert!(topics().contains(":datasets-dev-alerts<"), "{}", topics());
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}");
+    imports_cleanly(&p, &moto);
+
+    let renamed = TOPIC.replace(
+        "display_name: Datasets alerts",
+        "display_name: Datasets paging",
+    );
+    p.write("environments/dev.yaml", &renamed);
+    updates_in_place_and_sticks(&p, &moto, "aws_sns_topic.alerts");
+
+    p.write(
+        "environments/dev.yaml",
+        &renamed.replace("name: datasets-dev-alerts,", "name: datasets-dev-paging,"),
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# aws_sns_topic.alerts must be replaced"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(!topics().contains(":datasets-dev-alerts<"), "{}", topics());
+
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(!topics().contains("datasets-dev-"), "{}", topics());
+}

@@ -72,6 +72,7 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub sns: aws_sdk_sns::Client,
     pub region: String,
 }
 
@@ -130,6 +131,7 @@ impl Clients {
             kms: client!(aws_sdk_kms),
             logs: client!(aws_sdk_cloudwatchlogs),
             secretsmanager: client!(aws_sdk_secretsmanager),
+            sns: client!(aws_sdk_sns),
             region,
         })
     }

@@ -42,6 +42,7 @@ pub mod secretsmanager_secret;
 pub mod secretsmanager_secret_version;
 pub mod security_group;
 pub mod security_group_rule;
+pub mod sns_topic;
 pub mod subnet;
 pub mod vpc;
 pub mod vpc_endpoint;
@@ -101,6 +102,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(s3_bucket_lifecycle_configuration::Lifecycle),
         Box::new(secretsmanager_secret::Secret),
         Box::new(secretsmanager_secret_version::SecretVersion),
+        Box::new(sns_topic::Topic),
     ]
 }
 
