@@ -42,6 +42,11 @@ pub fn owned_in(moto: &Moto, region: &str, action: &str, id_tag: &str) -> Vec<St
 pub fn state_id(p: &Project, moto: &Moto, address: &str) -> String {
     let (code, show, stderr) = run(p, moto, &["state", "show", address, "-e", "dev"]);
     assert_eq!(code, 0, "{show}\n{stderr}");
+    id_of(&show, address)
+}
+
+/// The id line of `cairn state show` output.
+fn id_of(show: &str, address: &str) -> String {
     show.lines()
         .find_map(|l| l.strip_prefix("id       = "))
         .unwrap_or_else(|| panic!("no id for {address} in:\n{show}"))
@@ -82,7 +87,7 @@ pub fn imports_cleanly(p: &Project, moto: &Moto) {
         if show.lines().any(|l| l == "mode     = data") {
             continue;
         }
-        let id = state_id(p, moto, address);
+        let id = id_of(&show, address);
         let (code, stdout, stderr) = run(&teammate, moto, &["import", "-e", "dev", address, &id]);
         assert_eq!(code, 0, "import {address} {id}:\n{stdout}\n{stderr}");
         assert!(stdout.contains("Import successful!"), "{stdout}");
