@@ -51,6 +51,13 @@ impl Moto {
             .port();
         let child = Command::new(&exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // moto's own settings where it diverges from AWS (issue 5): ECS services report no
+            // running task unless told how many run (the tests' services want 2), ACM
+            // certificates wait 60 s before ISSUED, and AWS-managed IAM policies (the ECS task
+            // execution role's) exist only when loaded.
+            .env("MOTO_ECS_SERVICE_RUNNING", "2")
+            .env("MOTO_ACM_VALIDATION_WAIT", "1")
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -86,13 +93,13 @@ impl Moto {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_ENDPOINT_URL_EC2")
-            .env_remove("AWS_ENDPOINT_URL_S3")
-            .env_remove("AWS_ENDPOINT_URL_STS")
-            .env_remove("AWS_ENDPOINT_URL_IAM")
-            .env_remove("AWS_ENDPOINT_URL_KMS")
-            .env_remove("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
+            .env_remove("AWS_PROFILE");
+        // A per-service endpoint would send that service past moto.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("AWS_ENDPOINT_URL_") {
+                cmd.env_remove(name);
+            }
+        }
     }
 
     /// Any request moto understands, in `region`: `headers` besides the signature every call

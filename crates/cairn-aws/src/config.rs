@@ -63,6 +63,8 @@ impl Settings {
 }
 
 /// The SDK clients of one provider instance.
+// Clients for issue 5's services arrive before all of their types do.
+#[allow(dead_code)]
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
@@ -73,6 +75,16 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub sns: aws_sdk_sns::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub wafv2: aws_sdk_wafv2::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub region: String,
 }
 
@@ -132,6 +144,16 @@ impl Clients {
             logs: client!(aws_sdk_cloudwatchlogs),
             secretsmanager: client!(aws_sdk_secretsmanager),
             sns: client!(aws_sdk_sns),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2),
+            acm: client!(aws_sdk_acm),
+            route53: client!(aws_sdk_route53),
+            ecs: client!(aws_sdk_ecs),
+            autoscaling: client!(aws_sdk_applicationautoscaling),
+            rds: client!(aws_sdk_rds),
+            elasticache: client!(aws_sdk_elasticache),
+            cloudfront: client!(aws_sdk_cloudfront),
+            wafv2: client!(aws_sdk_wafv2),
+            cloudwatch: client!(aws_sdk_cloudwatch),
             region,
         })
     }
