@@ -70,8 +70,20 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             a.name,
             a.ty.to_string(),
             presence,
-            if a.force_new { "yes" } else { "" },
+            if a.force_new {
+                "yes"
+            } else if a.deferred {
+                "window"
+            } else {
+                ""
+            },
             if a.sensitive { "yes" } else { "" },
+        );
+    }
+    if schema.attributes.iter().any(|a| a.deferred) {
+        println!(
+            "\nREPLACE `window`: an in-place change the cloud applies in the next maintenance window unless `{}: true`.",
+            schema.apply_immediately
         );
     }
     if schema.kind == SchemaKind::Resource {

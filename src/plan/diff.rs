@@ -291,6 +291,7 @@ impl Differ<'_> {
                 ),
                 forces_replacement: false,
                 sensitive: a.sensitive,
+                waits_for_maintenance: false,
             })
             .collect();
         let object = planned_object(&inst.addr, schema, &BTreeMap::new(), &inst.span);
@@ -602,12 +603,19 @@ fn attribute_changes(
                 (Some(b), Some(a)) if same(&b, &a, salt) => (Some(b.clone()), Some(b)),
                 other => other,
             };
+            let waits_for_maintenance = b.is_some()
+                && b != a
+                && schema.waits_for_maintenance(
+                    name,
+                    after.and_then(|a| a.get(schema.apply_immediately)),
+                );
             Some(AttrChange {
                 name: name.to_string(),
                 before: b,
                 after: a,
                 forces_replacement: forces.contains(name),
                 sensitive,
+                waits_for_maintenance,
             })
         })
         .collect()

@@ -400,6 +400,7 @@ mod tests {
                         after: Some(Value::Unknown),
                         forces_replacement: false,
                         sensitive: false,
+                        waits_for_maintenance: false,
                     }],
                     replace_paths: Vec::new(),
                     depends_on: vec!["fake_network.vpc".parse().unwrap()],
@@ -427,6 +428,7 @@ mod tests {
                             after: Some(Value::string("orders-v2")),
                             forces_replacement: true,
                             sensitive: false,
+                            waits_for_maintenance: false,
                         },
                         AttrChange {
                             name: "password".to_string(),
@@ -434,6 +436,7 @@ mod tests {
                             after: Some(secret),
                             forces_replacement: false,
                             sensitive: true,
+                            waits_for_maintenance: false,
                         },
                     ],
                     replace_paths: vec!["name".to_string()],

@@ -200,6 +200,10 @@ pub struct AttrChange {
     pub after: Option<Value>,
     pub forces_replacement: bool,
     pub sensitive: bool,
+    /// An in-place change the cloud holds until the resource's maintenance window (RDS without
+    /// `apply_immediately`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waits_for_maintenance: bool,
 }
 
 impl AttrChange {

@@ -60,6 +60,7 @@ pub fn attr(name: &str, before: Option<Value>, after: Option<Value>) -> AttrChan
         after,
         forces_replacement: false,
         sensitive: false,
+        waits_for_maintenance: false,
     }
 }
 
@@ -385,6 +386,7 @@ pub fn destroy_all() -> Plan {
             attr("id", Some(s("db-1")), None),
             AttrChange {
                 sensitive: true,
+                waits_for_maintenance: false,
                 ..attr("password", Some(secret(SECRET)), None)
             },
         ],

@@ -172,7 +172,27 @@ pub(crate) struct Line {
     pub depth: usize,
     pub marker: Marker,
     pub text: String,
-    pub forces_replacement: bool,
+    pub note: Note,
+}
+
+/// A comment Terraform-style after a changed attribute's first line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Note {
+    None,
+    ForcesReplacement,
+    WaitsForMaintenance,
+}
+
+impl Note {
+    pub fn comment(self) -> Option<&'static str> {
+        match self {
+            Note::None => None,
+            Note::ForcesReplacement => Some("# forces replacement"),
+            Note::WaitsForMaintenance => {
+                Some("# waits for the maintenance window (apply_immediately is not set)")
+            }
+        }
+    }
 }
 
 /// Terraform's layout: the marker right-aligned in a field that grows by four per depth.
@@ -183,9 +203,16 @@ fn layout_line(line: &Line, paint: &Paint) -> String {
     s.push_str(&paint.marker(symbol));
     s.push(' ');
     s.push_str(&line.text);
-    if line.forces_replacement {
-        s.push(' ');
-        s.push_str(&paint.red("# forces replacement"));
+    match line.note {
+        Note::None => {}
+        Note::ForcesReplacement => {
+            s.push(' ');
+            s.push_str(&paint.red("# forces replacement"));
+        }
+        Note::WaitsForMaintenance => {
+            s.push(' ');
+            s.push_str(&paint.yellow(line.note.comment().unwrap_or_default()));
+        }
     }
     s
 }
@@ -204,7 +231,7 @@ pub(crate) fn attribute_lines(change: &ResourceChange) -> Vec<Line> {
     };
     attrs.sort_by(|a, b| a.name.cmp(&b.name));
 
-    let mut shown: Vec<(String, Diff, bool)> = Vec::new();
+    let mut shown: Vec<(String, Diff, Note)> = Vec::new();
     let mut hidden = 0usize;
     for attr in &attrs {
         let seal = |v: &Value| {
@@ -235,8 +262,14 @@ pub(crate) fn attribute_lines(change: &ResourceChange) -> Vec<Line> {
             },
         };
         if let Some(diff) = diff {
-            let forces = attr.forces_replacement && change.action.is_replace();
-            shown.push((attr.name.clone(), diff, forces));
+            let note = if attr.forces_replacement && change.action.is_replace() {
+                Note::ForcesReplacement
+            } else if attr.waits_for_maintenance && change.action == Action::Update {
+                Note::WaitsForMaintenance
+            } else {
+                Note::None
+            };
+            shown.push((attr.name.clone(), diff, note));
         }
     }
 
@@ -261,7 +294,7 @@ pub(crate) fn output_lines(plan: &Plan) -> Vec<Line> {
                 Action::Update => Diff::Changed(output_before(o)?, output_after(o)?),
                 _ => return None,
             };
-            Some((o.name.clone(), diff, false))
+            Some((o.name.clone(), diff, Note::None))
         })
         .collect();
     let mut lines = Vec::new();
@@ -285,6 +318,7 @@ fn synthesized_attributes(change: &ResourceChange) -> Vec<AttrChange> {
             after: after.get(name).cloned(),
             forces_replacement: change.replace_paths.contains(name),
             sensitive: false,
+            waits_for_maintenance: false,
         })
         .collect()
 }
@@ -301,12 +335,12 @@ enum Diff {
 fn push_entries(
     lines: &mut Vec<Line>,
     depth: usize,
-    entries: Vec<(String, Diff, bool)>,
+    entries: Vec<(String, Diff, Note)>,
     label: impl Fn(&str) -> String,
 ) {
     let labels: Vec<String> = entries.iter().map(|(name, _, _)| label(name)).collect();
     let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    for ((_, diff, forces), label) in entries.into_iter().zip(labels) {
+    for ((_, diff, note), label) in entries.into_iter().zip(labels) {
         let prefix = format!("{label:<width$} = ");
         let first = lines.len();
         match diff {
@@ -315,8 +349,8 @@ fn push_entries(
             Diff::Removed(v) => push_whole(lines, depth, Marker::Remove, &prefix, &v, " -> null"),
             Diff::Changed(b, a) => push_changed(lines, depth, &prefix, &b, &a, ""),
         }
-        if forces && let Some(line) = lines.get_mut(first) {
-            line.forces_replacement = true;
+        if let Some(line) = lines.get_mut(first) {
+            line.note = note;
         }
     }
 }
@@ -335,7 +369,7 @@ fn push_whole(
         depth,
         marker,
         text,
-        forces_replacement: false,
+        note: Note::None,
     };
     match value {
         Value::Map(map) if !map.is_empty() => {
@@ -387,7 +421,7 @@ fn push_changed(
         depth,
         marker,
         text,
-        forces_replacement: false,
+        note: Note::None,
     };
     match (before, after) {
         // Which part of a secret changed is itself a secret.
@@ -414,7 +448,7 @@ fn push_changed(
                     (Some(x), None) => Diff::Removed(x.clone()),
                     (None, None) => continue,
                 };
-                entries.push((key.clone(), diff, false));
+                entries.push((key.clone(), diff, Note::None));
             }
             push_entries(lines, depth + 1, entries, quoted);
             if hidden > 0 {
@@ -480,7 +514,7 @@ fn hidden_line(depth: usize, count: usize, noun: &str) -> Line {
         depth,
         marker: Marker::None,
         text: format!("# ({count} unchanged {noun}{plural} hidden)"),
-        forces_replacement: false,
+        note: Note::None,
     }
 }
 
@@ -559,6 +593,14 @@ impl Paint {
         }
     }
 
+    fn yellow(&self, s: &str) -> String {
+        if self.color {
+            s.yellow().to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
     fn summary(&self, plan: &Plan) -> String {
         let line = summary_line(plan);
         match line.strip_prefix("Plan:") {
@@ -624,6 +666,37 @@ mod tests {
         assert_eq!(
             summary_line(&fixtures::realistic()),
             "Plan: 4 to add, 2 to change, 3 to destroy."
+        );
+    }
+
+    #[test]
+    fn a_database_resize_says_it_waits_for_the_maintenance_window() {
+        use fixtures::{attr, s};
+        let db = fixtures::resource(
+            "aws_db_instance.main",
+            Action::Update,
+            vec![
+                attr("allocated_storage", Some(20.into()), Some(50.into())),
+                AttrChange {
+                    waits_for_maintenance: true,
+                    ..attr(
+                        "instance_class",
+                        Some(s("db.t4g.micro")),
+                        Some(s("db.t4g.small")),
+                    )
+                },
+            ],
+        );
+        let text: Vec<String> = attribute_lines(&db)
+            .iter()
+            .map(|l| layout_line(l, &Paint { color: false }))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "      ~ allocated_storage = 20 -> 50",
+                "      ~ instance_class    = \"db.t4g.micro\" -> \"db.t4g.small\" # waits for the maintenance window (apply_immediately is not set)",
+            ]
         );
     }
 

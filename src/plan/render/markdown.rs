@@ -97,8 +97,9 @@ fn diff_text(lines: &[Line], base_depth: usize) -> String {
         text.push(' ');
         text.push_str(&"    ".repeat(line.depth.saturating_sub(base_depth)));
         text.push_str(&line.text);
-        if line.forces_replacement {
-            text.push_str(" # forces replacement");
+        if let Some(comment) = line.note.comment() {
+            text.push(' ');
+            text.push_str(comment);
         }
         text.push('\n');
     }

@@ -72,6 +72,10 @@ pub struct AttrSchema {
     pub force_new: bool,
     /// Masked in output, hashed in state.
     pub sensitive: bool,
+    /// A change is applied in the resource's next maintenance window unless the schema's
+    /// [`Schema::apply_immediately`] attribute is true (RDS `instance_class`, `engine_version`).
+    #[serde(default)]
+    pub deferred: bool,
     pub description: &'static str,
 }
 
@@ -84,6 +88,7 @@ impl AttrSchema {
             default: None,
             force_new: false,
             sensitive: false,
+            deferred: false,
             description: "",
         }
     }
@@ -109,6 +114,12 @@ impl AttrSchema {
     }
     pub fn sensitive(mut self) -> AttrSchema {
         self.sensitive = true;
+        self
+    }
+    /// See [`AttrSchema::deferred`]; the schema must name its flag with
+    /// [`Schema::apply_immediately`].
+    pub fn deferred(mut self) -> AttrSchema {
+        self.deferred = true;
         self
     }
     pub fn describe(mut self, text: &'static str) -> AttrSchema {
@@ -149,6 +160,10 @@ pub struct Schema {
     /// What `cairn import ADDRESS ID` takes as ID when it is not simply the `id` attribute as
     /// the cloud shows it (a route: `rtb-0a1b2c3d_0.0.0.0/0`).
     pub import_id: &'static str,
+    /// The boolean attribute that makes [`AttrSchema::deferred`] changes apply at once instead
+    /// of in the maintenance window (`apply_immediately`); empty when the type has none.
+    #[serde(default)]
+    pub apply_immediately: &'static str,
 }
 
 impl Schema {
@@ -161,6 +176,7 @@ impl Schema {
             attributes: Vec::new(),
             typical_create_secs: 1.0,
             import_id: "",
+            apply_immediately: "",
         }
     }
     pub fn data_source(provider: &'static str, type_name: &'static str) -> Schema {
@@ -180,6 +196,18 @@ impl Schema {
     pub fn import_id(mut self, format: &'static str) -> Schema {
         self.import_id = format;
         self
+    }
+    /// Names the flag of [`Schema::apply_immediately`].
+    pub fn apply_immediately(mut self, flag: &'static str) -> Schema {
+        self.apply_immediately = flag;
+        self
+    }
+    /// Whether a change to `attr` waits for the maintenance window, given the configured value
+    /// of the [`Schema::apply_immediately`] flag.
+    pub fn waits_for_maintenance(&self, attr: &str, apply_immediately: Option<&Value>) -> bool {
+        !self.apply_immediately.is_empty()
+            && self.attribute(attr).is_some_and(|a| a.deferred)
+            && apply_immediately != Some(&Value::Bool(true))
     }
     pub fn typical_create_secs(mut self, secs: f64) -> Schema {
         self.typical_create_secs = secs;
@@ -213,5 +241,38 @@ impl SchemaRegistry {
     }
     pub fn type_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.schemas.keys().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database() -> Schema {
+        Schema::resource("aws", "aws_db_instance")
+            .apply_immediately("apply_immediately")
+            .attr(AttrSchema::required("instance_class", AttrType::String).deferred())
+            .attr(AttrSchema::optional(
+                "tags",
+                AttrType::Map(Box::new(AttrType::String)),
+            ))
+            .attr(AttrSchema::optional("apply_immediately", AttrType::Bool))
+    }
+
+    #[test]
+    fn a_deferred_change_waits_unless_the_spec_applies_it_immediately() {
+        let db = database();
+        assert!(db.waits_for_maintenance("instance_class", None));
+        assert!(db.waits_for_maintenance("instance_class", Some(&Value::Bool(false))));
+        assert!(!db.waits_for_maintenance("instance_class", Some(&Value::Bool(true))));
+        assert!(
+            !db.waits_for_maintenance("tags", None),
+            "tags apply at once"
+        );
+        let flagless = Schema {
+            apply_immediately: "",
+            ..database()
+        };
+        assert!(!flagless.waits_for_maintenance("instance_class", None));
     }
 }
