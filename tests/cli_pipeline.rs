@@ -824,6 +824,42 @@ fn a_create_that_outlives_its_timeout_fails_clearly_and_is_adopted_next_run() {
     assert_eq!(databases, 1);
 }
 
+const TIMED_DB_MODULE: &str = r#"inputs:
+  create_timeout: { type: string, default: 40m }
+resources:
+  db:
+    type: fake_database
+    properties: { engine: postgres, instance_class: db.t3.micro, username: app, password: not-a-secret-here }
+    timeouts: { create: "${inputs.create_timeout}" }
+"#;
+
+/// Environments differ by inputs, timeouts too: a module's `timeouts:` may take an input, and a
+/// value that is not a duration is refused at plan time with its place in the file.
+#[test]
+fn a_modules_timeout_comes_from_an_input() {
+    let env = |timeout: &str| {
+        format!(
+            "environment: dev\nproviders:\n  fake: {{ latency_ms: {{ default: 0, fake_database: 600 }} }}\nmodules:\n  db:\n    source: db\n    inputs: {{ create_timeout: {timeout} }}\n"
+        )
+    };
+    let p = Project::with(&[
+        ("environments/dev.yaml", &env("100ms")),
+        ("modules/db/module.yaml", TIMED_DB_MODULE),
+    ]);
+    let (code, stdout, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("module.db.fake_database.db was not ready within 100ms"),
+        "{stderr}"
+    );
+
+    p.write("environments/dev.yaml", &env("soon"));
+    let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains("the `create` timeout"), "{stderr}");
+    assert!(stderr.contains("modules/db/module.yaml:6:"), "{stderr}");
+}
+
 const GENERATED: &str = r#"environment: dev
 providers:
   fake: {}

@@ -547,6 +547,13 @@ impl<'a> Walk<'a> {
                     continue;
                 }
             };
+            let timeouts = match timeouts_for(block.timeouts, &block.timeout_exprs, &scope) {
+                Ok(t) => t,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
             let planned = planner
                 .plan_instance(InstanceConfig {
                     addr: addr.clone(),
@@ -555,7 +562,7 @@ impl<'a> Walk<'a> {
                     config,
                     depends_on: depends_on.clone(),
                     lifecycle: block.lifecycle.clone(),
-                    timeouts: block.timeouts,
+                    timeouts,
                     span: block.span.clone(),
                 })
                 .await;
@@ -600,6 +607,39 @@ impl<'a> Walk<'a> {
             .insert((inst, block.name.text.clone()), binding);
         Ok(())
     }
+}
+
+/// A block's timeouts for one instance: the literal ones, then those written as expressions,
+/// which must be known durations by now.
+fn timeouts_for(
+    literal: Timeouts,
+    exprs: &[(super::model::Name, Expr)],
+    scope: &dyn Scope,
+) -> Result<Timeouts, Diagnostic> {
+    let mut out = literal;
+    for (op, expr) in exprs {
+        let value = eval(expr, scope)?;
+        let text = match value.as_literal().map(Value::expose) {
+            Some(Value::String(text)) => text.clone(),
+            _ => {
+                return Err(Diagnostic::error_at(
+                    format!("the `{}` timeout must be known when planning", op.text),
+                    &expr.span,
+                )
+                .with_help("use an input or a literal duration such as 40m, not a resource's attribute"));
+            }
+        };
+        let duration = crate::spec::duration::parse_duration(&text).map_err(|message| {
+            Diagnostic::error_at(format!("the `{}` timeout: {message}", op.text), &expr.span)
+                .with_help("write a duration such as 40m, 2h or 1h30m")
+        })?;
+        match op.text.as_str() {
+            "create" => out.create = Some(duration),
+            "update" => out.update = Some(duration),
+            _ => out.delete = Some(duration),
+        }
+    }
+    Ok(out)
 }
 
 /// One instance of a block: its key, and what `each` or `count` mean inside it.

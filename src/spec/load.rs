@@ -515,9 +515,9 @@ impl Loader<'_> {
             Some(n) => self.lifecycle(n),
             None => Lifecycle::default(),
         };
-        let timeouts = match field("timeouts") {
+        let (timeouts, timeout_exprs) = match field("timeouts") {
             Some(n) => self.timeouts(n),
-            None => Timeouts::default(),
+            None => (Timeouts::default(), Vec::new()),
         };
         Some(ResourceBlock {
             name: name_of(key),
@@ -529,6 +529,7 @@ impl Loader<'_> {
             provider,
             lifecycle,
             timeouts,
+            timeout_exprs,
             span: key.span.clone(),
         })
     }
@@ -628,17 +629,25 @@ impl Loader<'_> {
         }
     }
 
-    /// `timeouts: { create: 40m, update: 10m, delete: 20m }`, as in Terraform.
-    fn timeouts(&mut self, node: &Node) -> Timeouts {
+    /// `timeouts: { create: 40m, update: 10m, delete: 20m }`, as in Terraform; a value may also
+    /// be an expression (`${inputs.delete_timeout}`), returned apart to be evaluated per instance.
+    fn timeouts(&mut self, node: &Node) -> (Timeouts, Vec<(Name, Expr)>) {
         let mut out = Timeouts::default();
+        let mut exprs = Vec::new();
         let Some(entries) = self.mapping(node, "`timeouts`") else {
-            return out;
+            return (out, exprs);
         };
         self.check_keys(entries, TIMEOUT_KEYS, "`timeouts`");
         for (k, v) in entries {
             let Some(text) = self.string(v, "a timeout") else {
                 continue;
             };
+            if text.text.contains("${") {
+                if let Some(expr) = self.expr(v) {
+                    exprs.push((name_of(k), expr));
+                }
+                continue;
+            }
             let duration = match parse_duration(&text.text) {
                 Ok(d) => d,
                 Err(message) => {
@@ -656,7 +665,7 @@ impl Loader<'_> {
                 _ => {}
             }
         }
-        out
+        (out, exprs)
     }
 
     fn lifecycle(&mut self, node: &Node) -> Lifecycle {

@@ -98,6 +98,9 @@ pub struct ResourceBlock {
     pub lifecycle: Lifecycle,
     /// `timeouts: { create: 40m }`: how long each operation may wait.
     pub timeouts: Timeouts,
+    /// Timeouts written as expressions (`delete: ${inputs.delete_timeout}`), so environments
+    /// can differ by an input; evaluated per instance, they override [`ResourceBlock::timeouts`].
+    pub timeout_exprs: Vec<(Name, Expr)>,
     pub span: Span,
 }
 

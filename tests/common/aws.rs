@@ -7,8 +7,20 @@ use super::moto::{Moto, xml_values};
 
 /// `cairn ARGS` in `p`, pointed at `moto`: (exit code, stdout, stderr).
 pub fn run(p: &Project, moto: &Moto, args: &[&str]) -> (i32, String, String) {
+    run_through(p, moto, &moto.endpoint(), args)
+}
+
+/// [`run`] with the AWS endpoint at `endpoint`, a proxy in front of `moto`
+/// ([`super::latency::Latency`]).
+pub fn run_through(
+    p: &Project,
+    moto: &Moto,
+    endpoint: &str,
+    args: &[&str],
+) -> (i32, String, String) {
     let mut cmd = p.cairn(args);
     moto.configure(&mut cmd);
+    cmd.env("AWS_ENDPOINT_URL", endpoint);
     let out = cmd.output().expect("run cairn");
     (
         out.status.code().unwrap_or(-1),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 pub mod aws;
+pub mod latency;
 pub mod moto;
 
 pub struct Project {

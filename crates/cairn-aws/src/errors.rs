@@ -20,10 +20,14 @@ pub fn classify(code: &str, status: Option<u16>) -> ErrorKind {
     if THROTTLED.contains(&code) || matches!(status, Some(429 | 503)) {
         return ErrorKind::Throttled;
     }
-    if code.ends_with(".NotFound")
+    // EC2's `InvalidSubnetID.NotFound`, ELB's `LoadBalancerNotFound`, RDS's
+    // `DBInstanceNotFound`, ElastiCache's `ReplicationGroupNotFoundFault`, S3's `NoSuchBucket`,
+    // ECS's `ClusterNotFoundException`, WAF's `WAFNonexistentItemException`.
+    if code.ends_with("NotFound")
+        || code.ends_with("NotFoundFault")
         || code.starts_with("NoSuch")
-        || code == "NotFound"
         || code.ends_with("NotFoundException")
+        || code == "WAFNonexistentItemException"
     {
         return ErrorKind::NotFound;
     }

@@ -17,8 +17,12 @@ use crate::config::Clients;
 
 pub mod availability_zones;
 pub mod caller_identity;
+pub mod cloudfront_distribution;
 pub mod cloudwatch_log_group;
+pub mod cloudwatch_metric_alarm;
 pub mod eip;
+pub mod elasticache_replication_group;
+pub mod elasticache_subnet_group;
 pub mod flow_log;
 pub mod iam_policy;
 pub mod iam_role;
@@ -46,6 +50,8 @@ pub mod sns_topic;
 pub mod subnet;
 pub mod vpc;
 pub mod vpc_endpoint;
+pub mod wafv2_web_acl;
+pub mod wafv2_web_acl_association;
 
 pub const PROVIDER: &str = "aws";
 
@@ -103,6 +109,12 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(secretsmanager_secret::Secret),
         Box::new(secretsmanager_secret_version::SecretVersion),
         Box::new(sns_topic::Topic),
+        Box::new(cloudwatch_metric_alarm::MetricAlarm),
+        Box::new(elasticache_subnet_group::SubnetGroup),
+        Box::new(elasticache_replication_group::ReplicationGroupType),
+        Box::new(wafv2_web_acl::WebAclType),
+        Box::new(wafv2_web_acl_association::WebAclAssociation),
+        Box::new(cloudfront_distribution::Distribution),
     ]
 }
 
