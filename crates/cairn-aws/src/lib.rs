@@ -14,6 +14,7 @@ mod errors;
 mod paginate;
 mod policy;
 mod provider;
+mod rds;
 mod retry;
 mod s3;
 mod tagging;

@@ -18,6 +18,9 @@ use crate::config::Clients;
 pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudwatch_log_group;
+pub mod db_instance;
+pub mod db_parameter_group;
+pub mod db_subnet_group;
 pub mod eip;
 pub mod flow_log;
 pub mod iam_policy;
@@ -29,6 +32,8 @@ pub mod kms_key;
 pub mod nat_gateway;
 pub mod network_acl;
 pub mod network_acl_rule;
+pub mod rds_cluster;
+pub mod rds_cluster_instance;
 pub mod region;
 pub mod route;
 pub mod route_table;
@@ -103,6 +108,11 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(secretsmanager_secret::Secret),
         Box::new(secretsmanager_secret_version::SecretVersion),
         Box::new(sns_topic::Topic),
+        Box::new(db_subnet_group::SubnetGroup),
+        Box::new(db_parameter_group::ParameterGroup),
+        Box::new(db_instance::DbInstanceType),
+        Box::new(rds_cluster::Cluster),
+        Box::new(rds_cluster_instance::ClusterInstance),
     ]
 }
 
