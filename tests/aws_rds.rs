@@ -43,6 +43,8 @@ resources:
       family: postgres14
       parameter:
         - { name: log_min_duration_statement, value: "500" }
+    # A new group before the old one goes: AWS refuses to delete a group an instance uses.
+    lifecycle: { create_before_destroy: true }
 "#;
 
 const POSTGRES: &str = r#"  db_password:
@@ -309,6 +311,15 @@ const AURORA: &str = r#"  cluster:
       db_subnet_group_name: ${db_subnets.name}
       parameter_group_name: ${db_params.name}
       skip_final_snapshot: true
+  small_replica:
+    type: aws_db_instance
+    properties:
+      identifier: datasets-small-replica
+      replicate_source_db: ${small.identifier}
+      instance_class: db.t4g.micro
+      # A replica takes its source's group unless told: named, it moves with the source.
+      parameter_group_name: ${db_params.name}
+      skip_final_snapshot: true
 "#;
 
 #[test]
@@ -392,7 +403,73 @@ fn an_aurora_cluster_with_a_writer_and_a_reader_imports_changes_and_is_destroyed
     apply(&p, &moto);
     assert_eq!(
         instances(&moto),
-        ["datasets-aurora-1", "datasets-aurora-3", "datasets-small"]
+        [
+            "datasets-aurora-1",
+            "datasets-aurora-3",
+            "datasets-small",
+            "datasets-small-replica"
+        ]
+    );
+    clean(&p, &moto);
+
+    // A renamed subnet group is a new group, and a new home for everything in it.
+    p.write(
+        "environments/dev.yaml",
+        &renamed.replace("name: datasets-dev\n", "name: datasets-dev-2\n"),
+    );
+    let out = plan(&p, &moto);
+    assert!(
+        out.contains("# aws_db_subnet_group.db_subnets must be replaced"),
+        "{out}"
+    );
+    assert!(
+        out.contains("# aws_rds_cluster.cluster must be replaced"),
+        "{out}"
+    );
+
+    // A renamed parameter group is created first, the instances move to it in place, and the
+    // old one goes.
+    let renamed = renamed.replace("name: datasets-dev-pg14", "name: datasets-dev-pg14-b");
+    p.write("environments/dev.yaml", &renamed);
+    let out = plan(&p, &moto);
+    assert!(
+        out.contains("# aws_db_parameter_group.db_params must be replaced"),
+        "{out}"
+    );
+    assert!(
+        out.contains("# aws_db_instance.small will be updated in-place"),
+        "{out}"
+    );
+    apply(&p, &moto);
+    let groups = rds(&moto, "DescribeDBParameterGroups");
+    let names = xml_values(&groups, "DBParameterGroupName");
+    assert!(
+        names.contains(&"datasets-dev-pg14-b".to_string()),
+        "{groups}"
+    );
+    assert!(
+        !names.contains(&"datasets-dev-pg14".to_string()),
+        "{groups}"
+    );
+    clean(&p, &moto);
+
+    // A new cluster identifier replaces the cluster and, with it, its instances.
+    let renamed = renamed.replace(
+        "cluster_identifier: datasets-aurora\n",
+        "cluster_identifier: datasets-aurora-b\n",
+    );
+    p.write("environments/dev.yaml", &renamed);
+    let out = plan(&p, &moto);
+    assert!(
+        out.contains("# aws_rds_cluster.cluster must be replaced"),
+        "{out}"
+    );
+    apply(&p, &moto);
+    let clusters = rds(&moto, "DescribeDBClusters");
+    assert_eq!(
+        xml_values(&clusters, "DBClusterIdentifier"),
+        ["datasets-aurora-b"],
+        "{clusters}"
     );
     clean(&p, &moto);
 

@@ -198,16 +198,45 @@ pub async fn describe_clusters(
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Until {
     Available,
+    /// Available with no modification pending: after a modify with `ApplyImmediately`, AWS
+    /// may still say `available` for a moment before it starts, while the change already shows
+    /// as pending.
+    Applied,
     Gone,
 }
 
 impl Until {
     fn status(self) -> &'static str {
         match self {
-            Until::Available => "available",
+            Until::Available | Until::Applied => "available",
             Until::Gone => "deleted",
         }
     }
+}
+
+/// Whether a modification the adapter makes is still pending on an instance.
+fn instance_pending(db: &DbInstance) -> bool {
+    db.pending_modified_values().is_some_and(|p| {
+        p.db_instance_class().is_some()
+            || p.allocated_storage().is_some()
+            || p.master_user_password().is_some()
+            || p.port().is_some()
+            || p.backup_retention_period().is_some()
+            || p.multi_az().is_some()
+            || p.engine_version().is_some()
+            || p.iops().is_some()
+            || p.storage_throughput().is_some()
+            || p.storage_type().is_some()
+    })
+}
+
+/// [`instance_pending`] for a cluster.
+fn cluster_pending(cluster: &DbCluster) -> bool {
+    cluster.pending_modified_values().is_some_and(|p| {
+        p.engine_version().is_some()
+            || p.master_user_password().is_some()
+            || p.backup_retention_period().is_some()
+    })
 }
 
 /// States an instance or cluster never leaves by itself: waiting for `available` is pointless.
@@ -220,14 +249,26 @@ const STUCK: [&str; 6] = [
     "inaccessible-encryption-credentials",
 ];
 
-fn check(status: Option<&str>, until: Until, what: &str) -> Result<Check<()>, ProviderError> {
+/// One look at `status` (`None`: not listed) with `pending` modifications.
+fn check(
+    status: Option<&str>,
+    pending: bool,
+    until: Until,
+    what: &str,
+) -> Result<Check<()>, ProviderError> {
     match (status, until) {
         (None, Until::Gone) => Ok(Check::Done(())),
         (Some("available"), Until::Available) => Ok(Check::Done(())),
-        (Some(s), Until::Available) if STUCK.contains(&s) => Err(ProviderError::new(
-            ErrorKind::Other,
-            format!("{what} is {s}; it will not become available without a change"),
+        (Some("available"), Until::Applied) if !pending => Ok(Check::Done(())),
+        (Some("available"), Until::Applied) => Ok(Check::Waiting(
+            "available, with the modification still pending".to_string(),
         )),
+        (Some(s), Until::Available | Until::Applied) if STUCK.contains(&s) => {
+            Err(ProviderError::new(
+                ErrorKind::Other,
+                format!("{what} is {s}; it will not become available without a change"),
+            ))
+        }
         (status, _) => Ok(Check::Waiting(status.unwrap_or("not listed").to_string())),
     }
 }
@@ -250,8 +291,9 @@ pub async fn wait_instance(
     }
     .run(|| async {
         let found = describe_instances(aws, &[id.to_string()]).await?;
-        let status = found.get(id).and_then(|db| db.db_instance_status());
-        check(status, until, &what)
+        let db = found.get(id);
+        let status = db.and_then(|db| db.db_instance_status());
+        check(status, db.is_some_and(instance_pending), until, &what)
     })
     .await
 }
@@ -273,8 +315,9 @@ pub async fn wait_cluster(
     }
     .run(|| async {
         let found = describe_clusters(aws, &[id.to_string()]).await?;
-        let status = found.get(id).and_then(|c| c.status());
-        check(status, until, &what)
+        let cluster = found.get(id);
+        let status = cluster.and_then(|c| c.status());
+        check(status, cluster.is_some_and(cluster_pending), until, &what)
     })
     .await
 }
@@ -370,18 +413,46 @@ mod tests {
     #[test]
     fn a_waiter_sees_the_end_a_stuck_state_and_a_state_in_between() {
         assert!(matches!(
-            check(Some("available"), Until::Available, "x"),
+            check(Some("available"), false, Until::Available, "x"),
             Ok(Check::Done(()))
         ));
-        assert!(matches!(check(None, Until::Gone, "x"), Ok(Check::Done(()))));
         assert!(matches!(
-            check(Some("modifying"), Until::Available, "x"),
+            check(None, false, Until::Gone, "x"),
+            Ok(Check::Done(()))
+        ));
+        assert!(matches!(
+            check(Some("modifying"), false, Until::Available, "x"),
             Ok(Check::Waiting(s)) if s == "modifying"
         ));
         assert!(matches!(
-            check(Some("deleting"), Until::Gone, "x"),
+            check(Some("deleting"), false, Until::Gone, "x"),
             Ok(Check::Waiting(s)) if s == "deleting"
         ));
-        assert!(check(Some("incompatible-parameters"), Until::Available, "x").is_err());
+        assert!(
+            check(
+                Some("incompatible-parameters"),
+                false,
+                Until::Available,
+                "x"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_change_applied_immediately_is_waited_for_until_nothing_is_pending() {
+        assert!(matches!(
+            check(Some("available"), true, Until::Applied, "x"),
+            Ok(Check::Waiting(_))
+        ));
+        assert!(matches!(
+            check(Some("available"), false, Until::Applied, "x"),
+            Ok(Check::Done(()))
+        ));
+        // Deferred to the maintenance window: pending is the expected end state.
+        assert!(matches!(
+            check(Some("available"), true, Until::Available, "x"),
+            Ok(Check::Done(()))
+        ));
     }
 }

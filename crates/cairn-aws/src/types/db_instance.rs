@@ -229,7 +229,7 @@ impl Resource for DbInstanceType {
                     .send()
                     .await
                     .map_err(|e| rds_error("ModifyDBInstance", e, &scrub))?;
-                wait_instance(aws, id, Until::Available, "create", limit).await?;
+                wait_instance(aws, id, Until::Applied, "create", limit).await?;
             }
             return Ok(id.to_string());
         }
@@ -358,7 +358,11 @@ impl Resource for DbInstanceType {
             wait_instance(
                 aws,
                 &req.id,
-                Until::Available,
+                if apply_immediately(c) {
+                    Until::Applied
+                } else {
+                    Until::Available
+                },
                 "update",
                 req.timeout.unwrap_or(UPDATE_LIMIT),
             )

@@ -225,7 +225,11 @@ impl Resource for Cluster {
             wait_cluster(
                 aws,
                 &req.id,
-                Until::Available,
+                if apply_immediately(c) {
+                    Until::Applied
+                } else {
+                    Until::Available
+                },
                 "update",
                 req.timeout.unwrap_or(UPDATE_LIMIT),
             )

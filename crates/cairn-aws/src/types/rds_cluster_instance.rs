@@ -186,7 +186,11 @@ impl Resource for ClusterInstance {
             wait_instance(
                 aws,
                 &req.id,
-                Until::Available,
+                if apply_immediately(c) {
+                    Until::Applied
+                } else {
+                    Until::Available
+                },
                 "update",
                 req.timeout.unwrap_or(UPDATE_LIMIT),
             )
