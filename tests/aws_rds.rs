@@ -35,7 +35,9 @@ resources:
     properties:
       name: datasets-dev
       description: Database subnets
-      subnet_ids: ["${subnet_a.id}", "${subnet_b.id}"]
+      # A set: AWS keeps no order. Sorted, so that an import (which reads it before the
+      # subnets are imported, without the configured order) plans clean.
+      subnet_ids: ${toset([subnet_a.id, subnet_b.id])}
   db_params:
     type: aws_db_parameter_group
     properties:
@@ -109,6 +111,21 @@ fn instances(moto: &Moto) -> Vec<String> {
     let mut ids = xml_values(&rds(moto, "DescribeDBInstances"), "DBInstanceIdentifier");
     ids.sort();
     ids
+}
+
+/// The `OPERATION=N` count of the last call summary a `-v` run printed.
+fn calls(stderr: &str, operation: &str) -> u64 {
+    let line = stderr
+        .lines()
+        .rfind(|l| l.contains("aws API calls"))
+        .unwrap_or_else(|| panic!("no API call summary in:\n{stderr}"));
+    line.split_whitespace()
+        .find_map(|w| {
+            w.trim_matches(|c| c == '(' || c == ')')
+                .strip_prefix(&format!("{operation}="))
+                .map(String::from)
+        })
+        .map_or(0, |n| n.parse().expect("a number"))
 }
 
 fn plan(p: &Project, moto: &Moto) -> String {
@@ -371,6 +388,29 @@ fn an_aurora_cluster_with_a_writer_and_a_reader_imports_changes_and_is_destroyed
     );
     clean(&p, &moto);
     imports_cleanly(&p, &moto);
+
+    // Refresh costs one Describe per type, not per database: instances by an id filter, and the
+    // cluster instances' writers from one DescribeDBClusters.
+    let (code, stdout, stderr) = run(
+        &p,
+        &moto,
+        &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(calls(&stderr, "rds.DescribeDBInstances"), 2, "{stderr}");
+    assert_eq!(calls(&stderr, "rds.DescribeDBClusters"), 2, "{stderr}");
+
+    // A new password is sent in place, and shown nowhere.
+    let edited = spec.replace(
+        "another-literal-for-the-import-story",
+        "a-second-literal-for-the-import-story",
+    );
+    p.write("environments/dev.yaml", &edited);
+    let out = plan(&p, &moto);
+    assert!(out.contains("(sensitive value)"), "{out}");
+    assert!(!out.contains("literal-for-the-import-story"), "{out}");
+    updates_in_place_and_sticks(&p, &moto, "aws_db_instance.small");
+    let spec = edited;
 
     let edited = spec.replace("backup_retention_period: 7", "backup_retention_period: 3");
     p.write("environments/dev.yaml", &edited);

@@ -525,3 +525,46 @@ fn attributes(db: &DbInstance, prior: &Value) -> Value {
     }
     attrs.build()
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_rds::types::PendingModifiedValues;
+
+    use super::*;
+
+    #[test]
+    fn a_change_pending_for_the_maintenance_window_reads_as_requested() {
+        let db = DbInstance::builder()
+            .db_instance_identifier("datasets-dev")
+            .db_instance_class("db.t4g.micro")
+            .allocated_storage(20)
+            .multi_az(false)
+            .engine_version("14.10")
+            .pending_modified_values(
+                PendingModifiedValues::builder()
+                    .db_instance_class("db.t4g.small")
+                    .allocated_storage(50)
+                    .multi_az(true)
+                    .build(),
+            )
+            .build();
+        let prior = Attrs::new().set("engine_version", "14").build();
+        let read = attributes(&db, &prior);
+        assert_eq!(
+            read.get("instance_class"),
+            Some(&Value::string("db.t4g.small"))
+        );
+        assert_eq!(read.get("allocated_storage"), Some(&Value::Number(50.0)));
+        assert_eq!(read.get("multi_az"), Some(&Value::Bool(true)));
+        assert_eq!(read.get("engine_version"), Some(&Value::string("14")));
+    }
+
+    #[test]
+    fn the_password_is_never_read_from_aws_but_kept_from_the_prior() {
+        let db = DbInstance::builder().db_instance_identifier("x").build();
+        let secret = Value::Sensitive(Box::new(Value::string("digest")));
+        let prior = Attrs::new().set("password", secret.clone()).build();
+        assert_eq!(attributes(&db, &prior).get("password"), Some(&secret));
+        assert_eq!(attributes(&db, &Value::Null).get("password"), None);
+    }
+}
