@@ -15,6 +15,7 @@ mod errors;
 mod paginate;
 mod policy;
 mod provider;
+mod rds;
 mod retry;
 mod s3;
 mod tagging;

@@ -20,6 +20,9 @@ pub mod caller_identity;
 pub mod cloudfront_distribution;
 pub mod cloudwatch_log_group;
 pub mod cloudwatch_metric_alarm;
+pub mod db_instance;
+pub mod db_parameter_group;
+pub mod db_subnet_group;
 pub mod eip;
 pub mod elasticache_replication_group;
 pub mod elasticache_subnet_group;
@@ -33,6 +36,8 @@ pub mod kms_key;
 pub mod nat_gateway;
 pub mod network_acl;
 pub mod network_acl_rule;
+pub mod rds_cluster;
+pub mod rds_cluster_instance;
 pub mod region;
 pub mod route;
 pub mod route_table;
@@ -115,6 +120,11 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(wafv2_web_acl::WebAclType),
         Box::new(wafv2_web_acl_association::WebAclAssociation),
         Box::new(cloudfront_distribution::Distribution),
+        Box::new(db_subnet_group::SubnetGroup),
+        Box::new(db_parameter_group::ParameterGroup),
+        Box::new(db_instance::DbInstanceType),
+        Box::new(rds_cluster::Cluster),
+        Box::new(rds_cluster_instance::ClusterInstance),
     ]
 }
 
