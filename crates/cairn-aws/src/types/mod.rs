@@ -15,9 +15,15 @@ use cairn_provider::value::Value;
 
 use crate::config::Clients;
 
+pub mod appautoscaling_policy;
+pub mod appautoscaling_scheduled_action;
+pub mod appautoscaling_target;
 pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudwatch_log_group;
+pub mod ecs_cluster;
+pub mod ecs_service;
+pub mod ecs_task_definition;
 pub mod eip;
 pub mod flow_log;
 pub mod iam_policy;
@@ -103,6 +109,12 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(secretsmanager_secret::Secret),
         Box::new(secretsmanager_secret_version::SecretVersion),
         Box::new(sns_topic::Topic),
+        Box::new(ecs_cluster::Cluster),
+        Box::new(ecs_task_definition::TaskDefinition),
+        Box::new(ecs_service::Service),
+        Box::new(appautoscaling_target::Target),
+        Box::new(appautoscaling_policy::Policy),
+        Box::new(appautoscaling_scheduled_action::ScheduledAction),
     ]
 }
 
