@@ -90,7 +90,10 @@ fn configuration_value(t: &TargetTrackingScalingPolicyConfiguration, prior: &Val
             .build()
     });
     let disable = t.disable_scale_in().unwrap_or(false);
-    let spelled = prior.and_then(|p| p.get("disable_scale_in")).is_some();
+    // Object fields the spec leaves out arrive as null.
+    let spelled = prior
+        .and_then(|p| p.get("disable_scale_in"))
+        .is_some_and(|v| *v != Value::Null);
     Attrs::new()
         .set("target_value", t.target_value())
         .opt("predefined_metric_specification", metric)

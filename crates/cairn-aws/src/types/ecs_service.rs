@@ -66,9 +66,9 @@ fn as_written(actual: &str, prior: Option<&str>, same: impl Fn(&str) -> bool) ->
     }
 }
 
-/// `actual` in `prior`'s order when they hold the same items (AWS does not keep the order of
-/// subnets and security groups).
-fn in_prior_order(mut actual: Vec<String>, prior: Option<&Value>) -> Vec<String> {
+/// `actual` in `prior`'s order when they hold the same items: AWS does not promise to keep the
+/// order of subnets and security groups, and the spec's order means nothing to it.
+fn in_prior_order(actual: Vec<String>, prior: Option<&Value>) -> Vec<String> {
     let prior: Vec<String> = prior
         .and_then(Value::as_list)
         .map(|l| {
@@ -82,12 +82,7 @@ fn in_prior_order(mut actual: Vec<String>, prior: Option<&Value>) -> Vec<String>
     let mut p = prior.clone();
     a.sort();
     p.sort();
-    if a == p {
-        prior
-    } else {
-        actual.sort();
-        actual
-    }
+    if a == p { prior } else { actual }
 }
 
 fn strings(config: &Value, name: &str) -> Vec<String> {
@@ -483,7 +478,11 @@ fn attributes(s: &aws_sdk_ecs::types::Service, prior: &Value) -> Value {
                 ),
             ]);
             // Unset means disabled: only show it when on, or when the spec spelled it out.
-            if public || prior_net.and_then(|n| n.get("assign_public_ip")).is_some() {
+            // (Object fields the spec leaves out arrive as null.)
+            let spelled = prior_net
+                .and_then(|n| n.get("assign_public_ip"))
+                .is_some_and(|v| *v != Value::Null);
+            if public || spelled {
                 m.insert("assign_public_ip".to_string(), Value::Bool(public));
             }
             Value::Map(m)
@@ -665,7 +664,7 @@ mod tests {
         );
         assert_eq!(
             in_prior_order(vec!["c".into(), "a".into()], Some(&prior)),
-            ["a", "c"]
+            ["c", "a"]
         );
     }
 }
