@@ -408,3 +408,94 @@ fn a_service_that_never_becomes_stable_times_out_clearly_and_stays_in_state() {
     ));
     assert_eq!(slow["services"][0]["status"], "INACTIVE", "{slow}");
 }
+
+const MANY: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+resources:
+  cluster:
+    type: aws_ecs_cluster
+    properties: { name: many }
+  task:
+    type: aws_ecs_task_definition
+    properties:
+      family: many
+      container_definitions: [{ name: web, image: "nginx:1.27", memory: 128 }]
+  svc:
+    type: aws_ecs_service
+    count: 12
+    properties:
+      name: svc-${count.index}
+      cluster: ${cluster.id}
+      task_definition: ${task.arn}
+      desired_count: 2
+  target:
+    type: aws_appautoscaling_target
+    count: 12
+    depends_on: [svc]
+    properties:
+      service_namespace: ecs
+      resource_id: service/many/svc-${count.index}
+      scalable_dimension: ecs:service:DesiredCount
+      min_capacity: 2
+      max_capacity: 4
+  cpu:
+    type: aws_appautoscaling_policy
+    count: 12
+    depends_on: [target]
+    properties:
+      name: cpu-${count.index}
+      policy_type: TargetTrackingScaling
+      service_namespace: ecs
+      resource_id: service/many/svc-${count.index}
+      scalable_dimension: ecs:service:DesiredCount
+      target_tracking_scaling_policy_configuration:
+        target_value: 70
+        predefined_metric_specification: { predefined_metric_type: ECSServiceAverageCPUUtilization }
+"#;
+
+/// The `SERVICE.ACTION=N` count of the last call summary a `-v` run printed.
+fn calls(stderr: &str, call: &str) -> u64 {
+    let line = stderr
+        .lines()
+        .rfind(|l| l.contains("aws API calls"))
+        .unwrap_or_else(|| panic!("no API call summary in:\n{stderr}"));
+    line.split_whitespace()
+        .find_map(|w| {
+            w.trim_matches(['(', ')', ','])
+                .strip_prefix(&format!("{call}="))
+        })
+        .unwrap_or_else(|| panic!("no {call} count in: {line}"))
+        .parse()
+        .expect("a number")
+}
+
+/// Refresh asks for ten services per DescribeServices (the API's limit), and for every
+/// scalable target and policy of a namespace at once.
+#[test]
+fn refreshing_12_services_with_autoscaling_costs_a_handful_of_calls() {
+    let moto = Moto::start();
+    let p = Project::with(&[("environments/dev.yaml", MANY)]);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run(
+        &p,
+        &moto,
+        &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(calls(&stderr, "ecs.DescribeServices"), 2, "{stderr}");
+    assert_eq!(calls(&stderr, "ecs.DescribeClusters"), 1, "{stderr}");
+    assert_eq!(
+        calls(&stderr, "applicationautoscaling.DescribeScalableTargets"),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        calls(&stderr, "applicationautoscaling.DescribeScalingPolicies"),
+        1,
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+}

@@ -416,6 +416,8 @@ impl Resource for Service {
         match scaled {
             Ok(_) => {}
             Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
+            // Deleted already, and still listed as INACTIVE for a while.
+            Err(e) if e.message.contains("ServiceNotActiveException") => return Ok(()),
             Err(e) => return Err(e),
         }
         aws.ecs
