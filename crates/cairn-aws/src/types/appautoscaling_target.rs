@@ -136,6 +136,10 @@ impl Resource for Target {
         )
         .attr(AttrSchema::required("min_capacity", AttrType::Number))
         .attr(AttrSchema::required("max_capacity", AttrType::Number))
+        .attr(
+            AttrSchema::optional_computed("role_arn", AttrType::String)
+                .describe("The role scaling acts with; AWS's service-linked role when unset"),
+        )
         .attr(id_schema())
         .attr(arn_schema())
     }
@@ -191,6 +195,7 @@ impl Resource for Target {
                                 .opt("arn", t.scalable_target_arn())
                                 .set("min_capacity", f64::from(t.min_capacity()))
                                 .set("max_capacity", f64::from(t.max_capacity()))
+                                .opt("role_arn", Some(t.role_arn()).filter(|r| !r.is_empty()))
                                 .build(),
                         },
                     );
