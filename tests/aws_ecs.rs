@@ -283,6 +283,54 @@ fn a_fargate_service_with_autoscaling_applies_replans_clean_imports_changes_and_
     ));
     assert_eq!(targets["ScalableTargets"][0]["MaxCapacity"], 8, "{targets}");
 
+    // Names cannot change in place: a renamed scheduled action is a new one.
+    for (from, to, address) in [
+        ("name: app\n", "name: app2\n", "aws_ecs_cluster.cluster"),
+        (
+            "name: web\n      cluster",
+            "name: web2\n      cluster",
+            "aws_ecs_service.service",
+        ),
+        (
+            "name: cpu\n",
+            "name: cpu2\n",
+            "aws_appautoscaling_policy.cpu",
+        ),
+        (
+            "name: night\n",
+            "name: nightly\n",
+            "aws_appautoscaling_scheduled_action.night",
+        ),
+    ] {
+        let renamed = current.replacen(from, to, 1);
+        assert_ne!(renamed, current, "{from}");
+        p.write("environments/dev.yaml", &renamed);
+        let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+        assert_eq!(code, 2, "{stdout}\n{stderr}");
+        assert!(
+            stdout.contains(&format!("# {address} must be replaced")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("# forces replacement"), "{stdout}");
+    }
+    let renamed = current.replacen("name: night\n", "name: nightly\n", 1);
+    p.write("environments/dev.yaml", &renamed);
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let actions = body(&scaling(
+        &moto,
+        "DescribeScheduledActions",
+        r#"{"ServiceNamespace": "ecs"}"#,
+    ));
+    let names: Vec<&str> = actions["ScheduledActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["ScheduledActionName"].as_str())
+        .collect();
+    assert_eq!(names, ["nightly"], "{actions}");
+    current = renamed;
+
     // A new image is a new revision, and the service moves to it.
     let upgraded = current.replace("nginx:1.27", "nginx:1.28");
     p.write("environments/dev.yaml", &upgraded);
