@@ -501,10 +501,43 @@ fn definitions_value(actual: &[ContainerDefinition], prior: Option<&Value>) -> V
         }
     }
     let fitted = Json::Array(ordered);
-    match as_string {
+    let value = match as_string {
         Some(s) if wanted.as_ref() == Some(&fitted) => Value::string(s),
         Some(_) => Value::string(fitted.to_string()),
         None => Value::from_json(&fitted),
+    };
+    match prior {
+        Some(prior) => sensitive_as(value, prior),
+        None => value,
+    }
+}
+
+/// `value` with every part that is secret in `prior` (at the same place) marked secret again:
+/// an environment value from a generated password must not reach state in plaintext.
+fn sensitive_as(value: Value, prior: &Value) -> Value {
+    match (value, prior) {
+        (v, Value::Sensitive(_)) => Value::Sensitive(Box::new(v)),
+        (Value::Map(m), Value::Map(p)) => Value::Map(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match p.get(&k) {
+                        Some(p) => sensitive_as(v, p),
+                        None => v,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        (Value::List(l), Value::List(p)) => Value::List(
+            l.into_iter()
+                .enumerate()
+                .map(|(i, v)| match p.get(i) {
+                    Some(p) => sensitive_as(v, p),
+                    None => v,
+                })
+                .collect(),
+        ),
+        (v, _) => v,
     }
 }
 
@@ -747,6 +780,32 @@ mod tests {
                 "secrets": [{ "name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:x" }],
             }]))
         );
+    }
+
+    #[test]
+    fn what_the_spec_keeps_secret_reads_back_secret() {
+        let mut spec = Value::from_json(&json!([{
+            "name": "web",
+            "image": "nginx:1.27",
+            "environment": [{ "name": "TOKEN", "value": "hunter2" }],
+        }]));
+        if let Value::List(containers) = &mut spec
+            && let Some(Value::Map(web)) = containers.first_mut()
+            && let Some(Value::List(env)) = web.get_mut("environment")
+            && let Some(Value::Map(token)) = env.first_mut()
+            && let Some(value) = token.get_mut("value")
+        {
+            *value = Value::Sensitive(Box::new(value.clone()));
+        }
+        let described = to_sdk(&json!({
+            "name": "web",
+            "image": "nginx:1.27",
+            "environment": [{ "name": "TOKEN", "value": "hunter2" }],
+        }))
+        .unwrap();
+        let read = definitions_value(&[described], Some(&spec));
+        assert_eq!(read, spec);
+        assert!(read.contains_sensitive());
     }
 
     #[test]
