@@ -15,6 +15,9 @@ use cairn_provider::value::Value;
 
 use crate::config::Clients;
 
+pub mod appautoscaling_policy;
+pub mod appautoscaling_scheduled_action;
+pub mod appautoscaling_target;
 pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudfront_distribution;
@@ -23,6 +26,9 @@ pub mod cloudwatch_metric_alarm;
 pub mod db_instance;
 pub mod db_parameter_group;
 pub mod db_subnet_group;
+pub mod ecs_cluster;
+pub mod ecs_service;
+pub mod ecs_task_definition;
 pub mod eip;
 pub mod elasticache_replication_group;
 pub mod elasticache_subnet_group;
@@ -125,6 +131,12 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(db_instance::DbInstanceType),
         Box::new(rds_cluster::Cluster),
         Box::new(rds_cluster_instance::ClusterInstance),
+        Box::new(ecs_cluster::Cluster),
+        Box::new(ecs_task_definition::TaskDefinition),
+        Box::new(ecs_service::Service),
+        Box::new(appautoscaling_target::Target),
+        Box::new(appautoscaling_policy::Policy),
+        Box::new(appautoscaling_scheduled_action::ScheduledAction),
     ]
 }
 
