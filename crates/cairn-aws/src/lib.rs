@@ -10,6 +10,7 @@ mod calls;
 mod config;
 mod each;
 mod ec2;
+mod elbv2;
 mod errors;
 mod paginate;
 mod policy;

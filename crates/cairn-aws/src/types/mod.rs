@@ -15,6 +15,7 @@ use cairn_provider::value::Value;
 
 use crate::config::Clients;
 
+pub mod acm_certificate;
 pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudwatch_log_group;
@@ -26,6 +27,10 @@ pub mod iam_role_policy_attachment;
 pub mod internet_gateway;
 pub mod kms_alias;
 pub mod kms_key;
+pub mod lb;
+pub mod lb_listener;
+pub mod lb_listener_rule;
+pub mod lb_target_group;
 pub mod nat_gateway;
 pub mod network_acl;
 pub mod network_acl_rule;
@@ -33,6 +38,8 @@ pub mod region;
 pub mod route;
 pub mod route_table;
 pub mod route_table_association;
+pub mod route53_record;
+pub mod route53_zone;
 pub mod s3_bucket;
 pub mod s3_bucket_lifecycle_configuration;
 pub mod s3_bucket_public_access_block;
@@ -103,6 +110,13 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(secretsmanager_secret::Secret),
         Box::new(secretsmanager_secret_version::SecretVersion),
         Box::new(sns_topic::Topic),
+        Box::new(lb::Lb),
+        Box::new(lb_target_group::TargetGroupType),
+        Box::new(lb_listener::ListenerType),
+        Box::new(lb_listener_rule::ListenerRule),
+        Box::new(acm_certificate::Certificate),
+        Box::new(route53_zone::Zone),
+        Box::new(route53_record::Record),
     ]
 }
 
