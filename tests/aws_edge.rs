@@ -298,12 +298,11 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
         "{stdout}"
     );
     let zone = state_id(&p, &moto, "aws_route53_zone.zone");
-    let records = moto.rest(
-        "GET",
+    let records = moto.get(
         &format!("/2013-04-01/hostedzone/{zone}/rrset"),
         "route53",
     );
-    assert!(records.contains("acm-validations.aws"), "{records}");
+    assert!(records.contains("acm-validations.aws"), "{zone}: {records}");
     assert!(records.contains("<Failover>SECONDARY</Failover>"), "{records}");
     assert!(records.contains("elb.amazonaws.com"), "{records}");
 
@@ -342,8 +341,7 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("2 added, 0 changed, 2 destroyed"), "{stdout}");
-    let records = moto.rest(
-        "GET",
+    let records = moto.get(
         &format!("/2013-04-01/hostedzone/{zone}/rrset"),
         "route53",
     );
@@ -353,6 +351,6 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
 
     let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let zones = moto.rest("GET", "/2013-04-01/hostedzone", "route53");
+    let zones = moto.get("/2013-04-01/hostedzone", "route53");
     assert!(!zones.contains("example.test"), "{zones}");
 }

@@ -205,6 +205,14 @@ impl Moto {
             .unwrap_or_else(|| panic!("moto did not answer {method} {path}"))
     }
 
+    /// A REST-protocol GET to `service` without a content type, such as
+    /// `get("/2013-04-01/hostedzone", "route53")`: moto routes a Route53 request that says it
+    /// carries a form nowhere (404). Returns the response (status line, headers and body).
+    pub fn get(&self, path: &str, service: &str) -> String {
+        self.request("us-east-1", "GET", path, service, &[], "")
+            .unwrap_or_else(|| panic!("moto did not answer GET {path}"))
+    }
+
     /// S3 ListBuckets: the response with every bucket name in it.
     pub fn s3_list_buckets(&self) -> String {
         self.try_request("GET", "/", "s3", "")

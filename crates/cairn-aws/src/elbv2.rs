@@ -176,15 +176,15 @@ pub fn strings(config: &Value, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `read` in the order `prior` lists the same values (AWS returns sets in its own order); sorted
-/// when they differ.
-pub fn prior_order(mut read: Vec<String>, prior: &[String]) -> Vec<String> {
+/// `read` in the order `prior` lists the same values (AWS returns sets in its own order); in
+/// AWS's order when they differ or `prior` has none (an import whose references are not
+/// imported yet): AWS lists subnets by availability zone, the order specs write them in.
+pub fn prior_order(read: Vec<String>, prior: &[String]) -> Vec<String> {
     let a: BTreeSet<&String> = read.iter().collect();
     let b: BTreeSet<&String> = prior.iter().collect();
     if a == b && read.len() == prior.len() {
         return prior.to_vec();
     }
-    read.sort();
     read
 }
 
@@ -423,7 +423,7 @@ mod tests {
         );
         assert_eq!(
             prior_order(vec!["c".into(), "a".into()], &prior),
-            vec!["a".to_string(), "c".to_string()]
+            vec!["c".to_string(), "a".to_string()]
         );
     }
 }
