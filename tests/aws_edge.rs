@@ -100,11 +100,7 @@ const EDGE: &str = r#"  cert:
 
 /// An ELBv2 query call against moto.
 fn elb(moto: &Moto, action: &str) -> String {
-    moto.query(
-        "elasticloadbalancing",
-        "2015-12-01",
-        &[("Action", action)],
-    )
+    moto.query("elasticloadbalancing", "2015-12-01", &[("Action", action)])
 }
 
 fn edit(p: &Project, spec: &str) {
@@ -136,7 +132,10 @@ fn an_https_load_balancer_with_a_certificate_applies_replans_clean_changes_and_d
     let balancers = elb(&moto, "DescribeLoadBalancers");
     assert!(balancers.contains("<Code>active</Code>"), "{balancers}");
     let groups = elb(&moto, "DescribeTargetGroups");
-    assert!(groups.contains("<HealthCheckPath>/health</HealthCheckPath>"), "{groups}");
+    assert!(
+        groups.contains("<HealthCheckPath>/health</HealthCheckPath>"),
+        "{groups}"
+    );
 
     // Defaults, computed values and sets read back as declared.
     let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
@@ -148,7 +147,11 @@ fn an_https_load_balancer_with_a_certificate_applies_replans_clean_changes_and_d
     for (from, to, address) in [
         ("idle_timeout: 60", "idle_timeout: 120", "aws_lb.web"),
         ("interval: 15", "interval: 20", "aws_lb_target_group.blue"),
-        ("status_code: HTTP_301", "status_code: HTTP_302", "aws_lb_listener.http"),
+        (
+            "status_code: HTTP_301",
+            "status_code: HTTP_302",
+            "aws_lb_listener.http",
+        ),
         ("\"/api/*\"", "\"/v2/*\"", "aws_lb_listener_rule.api"),
         (
             "subject_alternative_names: [www.example.test]\n      tags: { Name: web }",
@@ -179,8 +182,16 @@ fn an_https_load_balancer_with_a_certificate_applies_replans_clean_changes_and_d
     // What AWS cannot change in place is replaced.
     for (from, to, address) in [
         ("name: web\n", "name: web2\n", "aws_lb.web"),
-        ("name: blue\n      port: 8080", "name: blue\n      port: 9090", "aws_lb_target_group.blue"),
-        ("domain_name: example.test", "domain_name: example2.test", "aws_acm_certificate.cert"),
+        (
+            "name: blue\n      port: 8080",
+            "name: blue\n      port: 9090",
+            "aws_lb_target_group.blue",
+        ),
+        (
+            "domain_name: example.test",
+            "domain_name: example2.test",
+            "aws_acm_certificate.cert",
+        ),
     ] {
         assert!(now.contains(from), "{from}");
         edit(&p, &now.replacen(from, to, 1));
@@ -192,7 +203,10 @@ fn an_https_load_balancer_with_a_certificate_applies_replans_clean_changes_and_d
     plan_replaces(&p, &moto, "aws_lb_listener_rule.api");
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("1 added, 0 changed, 1 destroyed"), "{stdout}");
+    assert!(
+        stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{stdout}"
+    );
     let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{stdout}");
 
@@ -298,12 +312,12 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
         "{stdout}"
     );
     let zone = state_id(&p, &moto, "aws_route53_zone.zone");
-    let records = moto.get(
-        &format!("/2013-04-01/hostedzone/{zone}/rrset"),
-        "route53",
-    );
+    let records = moto.get(&format!("/2013-04-01/hostedzone/{zone}/rrset"), "route53");
     assert!(records.contains("acm-validations.aws"), "{zone}: {records}");
-    assert!(records.contains("<Failover>SECONDARY</Failover>"), "{records}");
+    assert!(
+        records.contains("<Failover>SECONDARY</Failover>"),
+        "{records}"
+    );
     assert!(records.contains("elb.amazonaws.com"), "{records}");
 
     // Clean re-plan; the four records of the zone cost one listing.
@@ -322,9 +336,21 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
 
     let mut now = spec.clone();
     for (from, to, address) in [
-        ("comment: The demo zone", "comment: The zone", "aws_route53_zone.zone"),
-        ("records: [10.0.1.10]", "records: [10.0.1.11]", "aws_route53_record.primary"),
-        ("evaluate_target_health: true", "evaluate_target_health: false", "aws_route53_record.apex"),
+        (
+            "comment: The demo zone",
+            "comment: The zone",
+            "aws_route53_zone.zone",
+        ),
+        (
+            "records: [10.0.1.10]",
+            "records: [10.0.1.11]",
+            "aws_route53_record.primary",
+        ),
+        (
+            "evaluate_target_health: true",
+            "evaluate_target_health: false",
+            "aws_route53_record.apex",
+        ),
     ] {
         assert!(now.contains(from), "{from}");
         now = now.replacen(from, to, 1);
@@ -332,7 +358,13 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
         updates_in_place_and_sticks(&p, &moto, address);
     }
 
-    edit(&p, &now.replace("name: example.test, comment", "name: example2.test, comment"));
+    edit(
+        &p,
+        &now.replace(
+            "name: example.test, comment",
+            "name: example2.test, comment",
+        ),
+    );
     plan_replaces(&p, &moto, "aws_route53_zone.zone");
     // A new name is a new record set: the old one is deleted, the new one created.
     now = now.replace("name: api.example.test", "name: app.example.test");
@@ -340,11 +372,11 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
     plan_replaces(&p, &moto, "aws_route53_record.secondary");
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("2 added, 0 changed, 2 destroyed"), "{stdout}");
-    let records = moto.get(
-        &format!("/2013-04-01/hostedzone/{zone}/rrset"),
-        "route53",
+    assert!(
+        stdout.contains("2 added, 0 changed, 2 destroyed"),
+        "{stdout}"
     );
+    let records = moto.get(&format!("/2013-04-01/hostedzone/{zone}/rrset"), "route53");
     assert!(!records.contains("api.example.test"), "{records}");
     let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{stdout}");

@@ -36,8 +36,7 @@ where
     let mut e = sdk_error(operation, err);
     if code.ends_with("NotFound") {
         e.kind = ErrorKind::NotFound;
-    } else if code == "ResourceInUse" || code.starts_with("Duplicate") || code == "PriorityInUse"
-    {
+    } else if code == "ResourceInUse" || code.starts_with("Duplicate") || code == "PriorityInUse" {
         e.kind = ErrorKind::Conflict;
     }
     e
@@ -65,7 +64,10 @@ pub fn generated_name(address: &str) -> String {
 /// Describes `arns` `CHUNK` at a time. AWS fails a whole Describe when one ARN is gone, so a
 /// chunk that fails with NotFound is described again one ARN at a time (concurrently, bounded),
 /// leaving out the ones that are gone.
-pub async fn describe_chunked<T, F, Fut>(arns: Vec<String>, fetch: F) -> Result<Vec<T>, ProviderError>
+pub async fn describe_chunked<T, F, Fut>(
+    arns: Vec<String>,
+    fetch: F,
+) -> Result<Vec<T>, ProviderError>
 where
     T: Send + 'static,
     F: Fn(Vec<String>) -> Fut + Clone + Send + Sync + 'static,
@@ -263,12 +265,13 @@ pub fn actions_from(
                 let tg = text(block, "target_group_arn").ok_or_else(|| {
                     invalid(resource_type, "a `forward` action needs `target_group_arn`")
                 })?;
-                action
-                    .r#type(ActionTypeEnum::Forward)
-                    .target_group_arn(tg)
+                action.r#type(ActionTypeEnum::Forward).target_group_arn(tg)
             }
             "redirect" => {
-                let r = block.get("redirect").map(Value::expose).unwrap_or(&Value::Null);
+                let r = block
+                    .get("redirect")
+                    .map(Value::expose)
+                    .unwrap_or(&Value::Null);
                 let code = text(r, "status_code").ok_or_else(|| {
                     invalid(
                         resource_type,
@@ -322,7 +325,10 @@ pub fn actions_from(
 /// Actions as Terraform blocks; `prior` (the same attribute as last known) limits the redirect
 /// and fixed-response fields to those configured (see [`configured`]).
 pub fn actions_value(actions: &[Action], prior: Option<&Value>) -> Value {
-    let prior = prior.map(Value::expose).and_then(Value::as_list).unwrap_or_default();
+    let prior = prior
+        .map(Value::expose)
+        .and_then(Value::as_list)
+        .unwrap_or_default();
     let mut sorted: Vec<&Action> = actions.iter().collect();
     sorted.sort_by_key(|a| a.order().unwrap_or(i32::MAX));
     Value::List(

@@ -47,7 +47,10 @@ fn options_type() -> AttrType {
     ]))))
 }
 
-fn acm_tags(resource_type: &str, tags: BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+fn acm_tags(
+    resource_type: &str,
+    tags: BTreeMap<String, String>,
+) -> Result<Vec<Tag>, ProviderError> {
     tags.into_iter()
         .map(|(k, v)| {
             Tag::builder()
@@ -70,7 +73,9 @@ fn idempotency_token(token: &str) -> String {
 fn validation_options(cert: &CertificateDetail) -> Option<Vec<Value>> {
     let mut options: Vec<Value> = Vec::new();
     for v in cert.domain_validation_options() {
-        if v.validation_method().is_some_and(|m| *m != ValidationMethod::Dns) {
+        if v.validation_method()
+            .is_some_and(|m| *m != ValidationMethod::Dns)
+        {
             continue;
         }
         let record = v.resource_record()?;
@@ -138,7 +143,10 @@ impl Resource for Certificate {
         let wanted = items.iter().filter_map(|i| {
             Some((
                 i.address.clone(),
-                (i.id.clone()?, strings(&i.prior, "subject_alternative_names")),
+                (
+                    i.id.clone()?,
+                    strings(&i.prior, "subject_alternative_names"),
+                ),
             ))
         });
         let client = aws.acm.clone();
@@ -241,7 +249,9 @@ impl Resource for Certificate {
             .map_err(|e| sdk_error("RequestCertificate", e))?;
         let arn = out
             .certificate_arn()
-            .ok_or_else(|| ProviderError::new(ErrorKind::Other, "RequestCertificate returned no ARN"))?
+            .ok_or_else(|| {
+                ProviderError::new(ErrorKind::Other, "RequestCertificate returned no ARN")
+            })?
             .to_string();
         let what = format!("certificate {arn}");
         Wait {

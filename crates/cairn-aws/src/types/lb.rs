@@ -70,8 +70,11 @@ impl Resource for Lb {
                     .force_new(),
             )
             .attr(
-                AttrSchema::optional_computed("subnets", AttrType::List(Box::new(AttrType::String)))
-                    .describe("At least two subnets in different availability zones"),
+                AttrSchema::optional_computed(
+                    "subnets",
+                    AttrType::List(Box::new(AttrType::String)),
+                )
+                .describe("At least two subnets in different availability zones"),
             )
             .attr(AttrSchema::optional_computed(
                 "security_groups",
@@ -83,9 +86,7 @@ impl Resource for Lb {
                     .default(IDLE_TIMEOUT)
                     .describe("Seconds a connection may be idle"),
             )
-            .attr(
-                AttrSchema::optional("enable_deletion_protection", AttrType::Bool).default(false),
-            )
+            .attr(AttrSchema::optional("enable_deletion_protection", AttrType::Bool).default(false))
             .attr(
                 AttrSchema::optional("access_logs", access_logs_type())
                     .describe("S3 access logs: bucket, prefix, enabled"),
@@ -129,7 +130,10 @@ impl Resource for Lb {
                     out.attributes()
                         .iter()
                         .filter_map(|a| {
-                            Some((a.key()?.to_string(), a.value().unwrap_or_default().to_string()))
+                            Some((
+                                a.key()?.to_string(),
+                                a.value().unwrap_or_default().to_string(),
+                            ))
                         })
                         .collect::<BTreeMap<String, String>>(),
                 ))
@@ -220,7 +224,9 @@ impl Resource for Lb {
                 .opt("access_logs", access_logs)
                 .set(
                     "tags",
-                    tags.get(arn).cloned().unwrap_or(Value::Map(BTreeMap::new())),
+                    tags.get(arn)
+                        .cloned()
+                        .unwrap_or(Value::Map(BTreeMap::new())),
                 )
                 .opt("dns_name", b.dns_name())
                 .opt("zone_id", b.canonical_hosted_zone_id())
@@ -272,7 +278,9 @@ impl Resource for Lb {
             .load_balancers()
             .first()
             .and_then(|b| b.load_balancer_arn())
-            .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateLoadBalancer returned no ARN"))?
+            .ok_or_else(|| {
+                ProviderError::new(ErrorKind::Other, "CreateLoadBalancer returned no ARN")
+            })?
             .to_string();
         let attributes = attributes(c, None);
         if !attributes.is_empty() {
@@ -344,7 +352,10 @@ impl Resource for Lb {
 /// that differ from `prior` on update.
 fn attributes(config: &Value, prior: Option<&Value>) -> Vec<LoadBalancerAttribute> {
     let wanted = |v: &Value| {
-        let logs = v.get("access_logs").map(Value::expose).unwrap_or(&Value::Null);
+        let logs = v
+            .get("access_logs")
+            .map(Value::expose)
+            .unwrap_or(&Value::Null);
         [
             (
                 "idle_timeout.timeout_seconds",

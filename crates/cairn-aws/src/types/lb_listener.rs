@@ -118,7 +118,9 @@ impl Resource for ListenerType {
                 )
                 .set(
                     "tags",
-                    tags.get(arn).cloned().unwrap_or(Value::Map(BTreeMap::new())),
+                    tags.get(arn)
+                        .cloned()
+                        .unwrap_or(Value::Map(BTreeMap::new())),
                 )
                 .build();
             found.insert(
@@ -157,9 +159,15 @@ impl Resource for ListenerType {
     async fn update(&self, aws: &Clients, req: &UpdateRequest) -> Result<(), ProviderError> {
         let c = &req.config;
         let changed = |attr: &str| req.changed.iter().any(|a| a == attr);
-        if ["port", "protocol", "ssl_policy", "certificate_arn", "default_action"]
-            .iter()
-            .any(|a| changed(a))
+        if [
+            "port",
+            "protocol",
+            "ssl_policy",
+            "certificate_arn",
+            "default_action",
+        ]
+        .iter()
+        .any(|a| changed(a))
         {
             aws.elbv2
                 .modify_listener()

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    HostHeaderConditionConfig, PathPatternConditionConfig, Rule, RuleCondition,
-    RulePriorityPair,
+    HostHeaderConditionConfig, PathPatternConditionConfig, Rule, RuleCondition, RulePriorityPair,
 };
 use cairn_provider::provider::{
     CreateRequest, DeleteRequest, ErrorKind, ProviderError, ReadItem, ReadResult, UpdateRequest,
@@ -31,7 +30,10 @@ pub struct ListenerRule;
 
 const TYPE: &str = "aws_lb_listener_rule";
 /// Condition block → ELB field.
-const FIELDS: [(&str, &str); 2] = [("path_pattern", "path-pattern"), ("host_header", "host-header")];
+const FIELDS: [(&str, &str); 2] = [
+    ("path_pattern", "path-pattern"),
+    ("host_header", "host-header"),
+];
 
 fn condition_type() -> AttrType {
     let values = || {
@@ -199,10 +201,7 @@ impl Resource for ListenerRule {
                 .set("id", arn)
                 .set("arn", arn)
                 .opt("listener_arn", listener_of(arn))
-                .opt(
-                    "priority",
-                    r.priority().and_then(|p| p.parse::<f64>().ok()),
-                )
+                .opt("priority", r.priority().and_then(|p| p.parse::<f64>().ok()))
                 .set(
                     "action",
                     actions_value(r.actions(), item.prior.get("action")),
@@ -213,7 +212,9 @@ impl Resource for ListenerRule {
                 )
                 .set(
                     "tags",
-                    tags.get(arn).cloned().unwrap_or(Value::Map(BTreeMap::new())),
+                    tags.get(arn)
+                        .cloned()
+                        .unwrap_or(Value::Map(BTreeMap::new())),
                 )
                 .build();
             found.insert(

@@ -179,7 +179,9 @@ impl Resource for TargetGroupType {
                 .set("health_check", health)
                 .set(
                     "tags",
-                    tags.get(arn).cloned().unwrap_or(Value::Map(BTreeMap::new())),
+                    tags.get(arn)
+                        .cloned()
+                        .unwrap_or(Value::Map(BTreeMap::new())),
                 )
                 .build();
             found.insert(
@@ -195,7 +197,10 @@ impl Resource for TargetGroupType {
 
     async fn create(&self, aws: &Clients, req: &CreateRequest) -> Result<String, ProviderError> {
         let c = &req.config;
-        let h = c.get("health_check").map(Value::expose).unwrap_or(&Value::Null);
+        let h = c
+            .get("health_check")
+            .map(Value::expose)
+            .unwrap_or(&Value::Null);
         let name = text(c, "name")
             .map(String::from)
             .unwrap_or_else(|| generated_name(&req.address));
@@ -227,7 +232,9 @@ impl Resource for TargetGroupType {
             .target_groups()
             .first()
             .and_then(|g| g.target_group_arn())
-            .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateTargetGroup returned no ARN"))?
+            .ok_or_else(|| {
+                ProviderError::new(ErrorKind::Other, "CreateTargetGroup returned no ARN")
+            })?
             .to_string();
         let delay = number(c, "deregistration_delay").map_or(DEREGISTRATION_DELAY, i64::from);
         if delay != DEREGISTRATION_DELAY {
@@ -240,7 +247,10 @@ impl Resource for TargetGroupType {
         let c = &req.config;
         let changed = |attr: &str| req.changed.iter().any(|a| a == attr);
         if changed("health_check") {
-            let h = c.get("health_check").map(Value::expose).unwrap_or(&Value::Null);
+            let h = c
+                .get("health_check")
+                .map(Value::expose)
+                .unwrap_or(&Value::Null);
             aws.elbv2
                 .modify_target_group()
                 .target_group_arn(&req.id)

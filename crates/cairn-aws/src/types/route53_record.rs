@@ -72,7 +72,12 @@ fn parse_id(id: &str) -> Option<(String, String, String, Option<String>)> {
     }
     let (at, kind) = best?;
     let set = &rest[at + kind.len() + 2..];
-    Some((zone.into(), rest[..at].into(), kind.into(), Some(set.into())))
+    Some((
+        zone.into(),
+        rest[..at].into(),
+        kind.into(),
+        Some(set.into()),
+    ))
 }
 
 /// Every record set of a zone, following Route53's name/type/identifier pagination.
@@ -83,10 +88,7 @@ pub async fn list_records(
     let mut all = Vec::new();
     let mut start: Option<(String, RrType, Option<String>)> = None;
     loop {
-        let mut call = aws
-            .route53
-            .list_resource_record_sets()
-            .hosted_zone_id(zone);
+        let mut call = aws.route53.list_resource_record_sets().hosted_zone_id(zone);
         if let Some((name, kind, identifier)) = start.take() {
             call = call
                 .start_record_name(name)
@@ -98,7 +100,11 @@ pub async fn list_records(
             .await
             .map_err(|e| sdk_error("ListResourceRecordSets", e))?;
         all.extend(out.resource_record_sets().iter().cloned());
-        match (out.is_truncated(), out.next_record_name(), out.next_record_type()) {
+        match (
+            out.is_truncated(),
+            out.next_record_name(),
+            out.next_record_type(),
+        ) {
             (true, Some(name), Some(kind)) => {
                 start = Some((
                     name.to_string(),
@@ -145,14 +151,20 @@ pub async fn wait_insync(
 
 /// The record set `v` (a configuration or a prior) describes.
 fn record_set(v: &Value) -> Result<ResourceRecordSet, ProviderError> {
-    let alias = v.get("alias").map(Value::expose).filter(|a| a.as_map().is_some());
+    let alias = v
+        .get("alias")
+        .map(Value::expose)
+        .filter(|a| a.as_map().is_some());
     let failover = v
         .get("failover_routing_policy")
         .map(Value::expose)
         .and_then(|f| text(f, "type"));
     let records = strings(v, "records");
-    if alias.is_some() == (!records.is_empty()) {
-        return Err(invalid(TYPE, "set exactly one of `records` (with `ttl`) and `alias`"));
+    if alias.is_some() != records.is_empty() {
+        return Err(invalid(
+            TYPE,
+            "set exactly one of `records` (with `ttl`) and `alias`",
+        ));
     }
     let mut set = ResourceRecordSet::builder()
         .name(required(TYPE, v, "name")?)
@@ -394,7 +406,14 @@ impl Resource for Record {
     }
 
     async fn update(&self, aws: &Clients, req: &UpdateRequest) -> Result<(), ProviderError> {
-        change(aws, ChangeAction::Upsert, &req.config, "update", req.timeout).await
+        change(
+            aws,
+            ChangeAction::Upsert,
+            &req.config,
+            "update",
+            req.timeout,
+        )
+        .await
     }
 
     async fn delete(&self, aws: &Clients, req: &DeleteRequest) -> Result<(), ProviderError> {
@@ -402,7 +421,9 @@ impl Resource for Record {
         match change(aws, ChangeAction::Delete, &req.prior, "delete", req.timeout).await {
             Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
             // AWS: "it was not found" when the record is already gone.
-            Err(e) if e.message.contains("not found") && e.message.contains("InvalidChangeBatch") => {
+            Err(e)
+                if e.message.contains("not found") && e.message.contains("InvalidChangeBatch") =>
+            {
                 Ok(())
             }
             other => other,

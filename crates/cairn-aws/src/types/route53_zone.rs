@@ -75,7 +75,11 @@ impl Resource for Zone {
         items: &[ReadItem],
     ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
         let wanted = items.iter().filter_map(|i| {
-            let force = i.prior.get("force_destroy").cloned().unwrap_or(Value::Bool(false));
+            let force = i
+                .prior
+                .get("force_destroy")
+                .cloned()
+                .unwrap_or(Value::Bool(false));
             let name = text(&i.prior, "name").map(String::from);
             Some((i.address.clone(), (i.id.clone()?, force, name)))
         });
@@ -109,36 +113,35 @@ impl Resource for Zone {
                     let name = normalize(zone.name());
                     // The spec's spelling when it names the same zone (a trailing dot, capitals).
                     let name = prior_name.filter(|p| normalize(p) == name).unwrap_or(name);
-                    let attributes = Attrs::new()
-                        .set("id", id.as_str())
-                        .set("zone_id", id.as_str())
-                        .set("arn", format!("arn:aws:route53:::hostedzone/{id}"))
-                        .set("name", name)
-                        .set(
-                            "comment",
-                            zone.config().and_then(|c| c.comment()).unwrap_or_default(),
-                        )
-                        .set("force_destroy", force)
-                        .set(
-                            "name_servers",
-                            Value::List(
-                                out.delegation_set()
-                                    .map(|d| d.name_servers())
-                                    .unwrap_or_default()
-                                    .iter()
-                                    .map(|n| Value::string(n.as_str()))
-                                    .collect(),
-                            ),
-                        )
-                        .set(
-                            "tags",
-                            tags_value(
-                                tags.iter().filter_map(|t| {
+                    let attributes =
+                        Attrs::new()
+                            .set("id", id.as_str())
+                            .set("zone_id", id.as_str())
+                            .set("arn", format!("arn:aws:route53:::hostedzone/{id}"))
+                            .set("name", name)
+                            .set(
+                                "comment",
+                                zone.config().and_then(|c| c.comment()).unwrap_or_default(),
+                            )
+                            .set("force_destroy", force)
+                            .set(
+                                "name_servers",
+                                Value::List(
+                                    out.delegation_set()
+                                        .map(|d| d.name_servers())
+                                        .unwrap_or_default()
+                                        .iter()
+                                        .map(|n| Value::string(n.as_str()))
+                                        .collect(),
+                                ),
+                            )
+                            .set(
+                                "tags",
+                                tags_value(tags.iter().filter_map(|t| {
                                     Some((t.key()?, t.value().unwrap_or_default()))
-                                }),
-                            ),
-                        )
-                        .build();
+                                })),
+                            )
+                            .build();
                     Ok(Some(ReadResult { id, attributes }))
                 }
             },
@@ -166,7 +169,9 @@ impl Resource for Zone {
         let id = out
             .hosted_zone()
             .map(|z| bare_zone_id(z.id()).to_string())
-            .ok_or_else(|| ProviderError::new(ErrorKind::Other, "CreateHostedZone returned no zone"))?;
+            .ok_or_else(|| {
+                ProviderError::new(ErrorKind::Other, "CreateHostedZone returned no zone")
+            })?;
         aws.route53
             .change_tags_for_resource()
             .resource_type(TagResourceType::Hostedzone)
@@ -176,8 +181,14 @@ impl Resource for Zone {
             .await
             .map_err(|e| sdk_error("ChangeTagsForResource", e))?;
         if let Some(change) = out.change_info() {
-            wait_insync(aws, change.id(), &format!("hosted zone {id}"), "create", req.timeout)
-                .await?;
+            wait_insync(
+                aws,
+                change.id(),
+                &format!("hosted zone {id}"),
+                "create",
+                req.timeout,
+            )
+            .await?;
         }
         Ok(id)
     }
@@ -216,8 +227,7 @@ impl Resource for Zone {
                 .await?
                 .into_iter()
                 .filter(|r| {
-                    !(normalize(r.name()) == apex
-                        && matches!(r.r#type(), RrType::Ns | RrType::Soa))
+                    !(normalize(r.name()) == apex && matches!(r.r#type(), RrType::Ns | RrType::Soa))
                 })
                 .map(|r| {
                     Change::builder()
