@@ -252,6 +252,11 @@ const DNS: &str = r#"  cert:
       type: ${cert.domain_validation_options[0].resource_record_type}
       records: ["${cert.domain_validation_options[0].resource_record_value}"]
       ttl: 60
+  validated:
+    type: aws_acm_certificate_validation
+    properties:
+      certificate_arn: ${cert.arn}
+      validation_record_fqdns: ["${validation.fqdn}"]
   apex:
     type: aws_route53_record
     properties:
@@ -308,9 +313,17 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("Apply complete! Resources: 11 added, 0 changed, 0 destroyed."),
+        stdout.contains("Apply complete! Resources: 12 added, 0 changed, 0 destroyed."),
         "{stdout}"
     );
+    // The validation waited for the certificate its record validates.
+    let cert = state_id(&p, &moto, "aws_acm_certificate.cert");
+    let described = moto.json(
+        "acm",
+        "CertificateManager.DescribeCertificate",
+        &format!("{{\"CertificateArn\": \"{cert}\"}}"),
+    );
+    assert!(described.contains("\"ISSUED\""), "{described}");
     let zone = state_id(&p, &moto, "aws_route53_zone.zone");
     let records = moto.get(&format!("/2013-04-01/hostedzone/{zone}/rrset"), "route53");
     assert!(records.contains("acm-validations.aws"), "{zone}: {records}");

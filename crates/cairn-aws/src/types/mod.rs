@@ -16,6 +16,7 @@ use cairn_provider::value::Value;
 use crate::config::Clients;
 
 pub mod acm_certificate;
+pub mod acm_certificate_validation;
 pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudwatch_log_group;
@@ -115,6 +116,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(lb_listener::ListenerType),
         Box::new(lb_listener_rule::ListenerRule),
         Box::new(acm_certificate::Certificate),
+        Box::new(acm_certificate_validation::CertificateValidation),
         Box::new(route53_zone::Zone),
         Box::new(route53_record::Record),
     ]
