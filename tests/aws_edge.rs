@@ -179,6 +179,34 @@ fn an_https_load_balancer_with_a_certificate_applies_replans_clean_changes_and_d
     assert!(listeners.contains(&tg_green), "{listeners}");
     assert!(!listeners.contains(&tg_blue), "{listeners}");
 
+    // A target group deleted behind cairn's back is planned for creation again: AWS fails a
+    // DescribeTargetGroups naming a missing ARN as a whole (moto too), so the read falls back to
+    // one ARN at a time and still finds the other group.
+    let deleted = moto.query(
+        "elasticloadbalancing",
+        "2015-12-01",
+        &[
+            ("Action", "DeleteTargetGroup"),
+            (
+                "TargetGroupArn",
+                &tg_blue.replace(':', "%3A").replace('/', "%2F"),
+            ),
+        ],
+    );
+    assert!(deleted.starts_with("HTTP/1.1 200"), "{deleted}");
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# aws_lb_target_group.blue will be created"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
     // What AWS cannot change in place is replaced.
     for (from, to, address) in [
         ("name: web\n", "name: web2\n", "aws_lb.web"),
