@@ -137,9 +137,23 @@ fn an_https_load_balancer_with_a_certificate_applies_replans_clean_changes_and_d
         "{groups}"
     );
 
-    // Defaults, computed values and sets read back as declared.
-    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    // Defaults, computed values and sets read back as declared; each type's refresh is one
+    // Describe and one DescribeTags for all its resources.
+    let (code, stdout, stderr) = run(
+        &p,
+        &moto,
+        &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
+    );
     assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
+    for (operation, count) in [
+        ("DescribeLoadBalancers", 1),
+        ("DescribeTargetGroups", 1),
+        ("DescribeListeners", 1),
+        ("DescribeRules", 1),
+        ("DescribeTags", 4),
+    ] {
+        assert_eq!(calls(&stderr, operation), count, "{operation}: {stderr}");
+    }
     imports_cleanly(&p, &moto);
 
     // In place, one type at a time.
@@ -314,10 +328,10 @@ const DNS: &str = r#"  cert:
       failover_routing_policy: { type: SECONDARY }
 "#;
 
-/// The route53 calls of the last call summary a `-v` run printed, such as
+/// How many `operation` calls (any service) the last call summary of a `-v` run counted, such as
 /// `route53.ListResourceRecordSets=1`.
-fn route53_calls(stderr: &str, operation: &str) -> u64 {
-    let key = format!("route53.{operation}=");
+fn calls(stderr: &str, operation: &str) -> u64 {
+    let key = format!(".{operation}=");
     stderr
         .lines()
         .rev()
@@ -368,11 +382,7 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
         &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
     );
     assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
-    assert_eq!(
-        route53_calls(&stderr, "ListResourceRecordSets"),
-        1,
-        "{stderr}"
-    );
+    assert_eq!(calls(&stderr, "ListResourceRecordSets"), 1, "{stderr}");
     imports_cleanly(&p, &moto);
 
     let mut now = spec.clone();
