@@ -367,7 +367,12 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
     );
     assert!(described.contains("\"ISSUED\""), "{described}");
     let zone = state_id(&p, &moto, "aws_route53_zone.zone");
-    let records = moto.get(&format!("/2013-04-01/hostedzone/{zone}/rrset"), "route53");
+    let records = moto.rest_xml(
+        "GET",
+        &format!("/2013-04-01/hostedzone/{zone}/rrset"),
+        "route53",
+        "",
+    );
     assert!(records.contains("acm-validations.aws"), "{zone}: {records}");
     assert!(
         records.contains("<Failover>SECONDARY</Failover>"),
@@ -427,13 +432,34 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
         stdout.contains("2 added, 0 changed, 2 destroyed"),
         "{stdout}"
     );
-    let records = moto.get(&format!("/2013-04-01/hostedzone/{zone}/rrset"), "route53");
+    let records = moto.rest_xml(
+        "GET",
+        &format!("/2013-04-01/hostedzone/{zone}/rrset"),
+        "route53",
+        "",
+    );
     assert!(!records.contains("api.example.test"), "{records}");
     let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{stdout}");
 
+    // With force_destroy (cairn's alone: an in-place edit without an AWS call), destroy also
+    // deletes a record cairn does not manage.
+    now = now.replace(
+        "comment: The zone,",
+        "comment: The zone, force_destroy: true,",
+    );
+    edit(&p, &now);
+    updates_in_place_and_sticks(&p, &moto, "aws_route53_zone.zone");
+    let stray = moto.rest_xml(
+        "POST",
+        &format!("/2013-04-01/hostedzone/{zone}/rrset/"),
+        "route53",
+        r#"<?xml version="1.0" encoding="UTF-8"?><ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Changes><Change><Action>CREATE</Action><ResourceRecordSet><Name>stray.example.test</Name><Type>TXT</Type><TTL>60</TTL><ResourceRecords><ResourceRecord><Value>"hello"</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"#,
+    );
+    assert!(stray.starts_with("HTTP/1.1 200"), "{stray}");
+
     let (code, stdout, stderr) = run(&p, &moto, &["destroy", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let zones = moto.get("/2013-04-01/hostedzone", "route53");
+    let zones = moto.rest_xml("GET", "/2013-04-01/hostedzone", "route53", "");
     assert!(!zones.contains("example.test"), "{zones}");
 }

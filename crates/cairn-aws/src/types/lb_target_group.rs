@@ -5,6 +5,7 @@
 //! is a target group attribute, read per group (no batch form), concurrently and bounded.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -25,6 +26,7 @@ use crate::elbv2::{
     tags_by_arn,
 };
 use crate::tagging::with_owner;
+use crate::wait::{Check, Wait};
 
 pub struct TargetGroupType;
 
@@ -32,6 +34,8 @@ const TYPE: &str = "aws_lb_target_group";
 /// AWS's deregistration delay when none is set.
 const DEREGISTRATION_DELAY: i64 = 300;
 const DELAY_KEY: &str = "deregistration_delay.timeout_seconds";
+/// How long a delete waits for listeners and rules to let go of the group.
+const IN_USE_LIMIT: Duration = Duration::from_secs(120);
 
 fn health_check_type() -> AttrType {
     AttrType::Object(BTreeMap::from([
@@ -278,20 +282,31 @@ impl Resource for TargetGroupType {
     }
 
     async fn delete(&self, aws: &Clients, req: &DeleteRequest) -> Result<(), ProviderError> {
-        // `ResourceInUse` while a listener being deleted still forwards here: a Conflict, which
-        // the engine retries.
-        match aws
-            .elbv2
-            .delete_target_group()
-            .target_group_arn(&req.id)
-            .send()
-            .await
-            .map_err(|e| elb_error("DeleteTargetGroup", e))
-        {
-            Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-            Ok(_) => Ok(()),
+        // A listener or rule deleted a moment ago may still hold the group on AWS
+        // (`ResourceInUse`); Terraform retries that for a while too.
+        let what = format!("target group {}", req.id);
+        Wait {
+            what: &what,
+            until: "deleted (no longer in use by a listener or rule)",
+            operation: "delete",
+            limit: req.timeout.unwrap_or(IN_USE_LIMIT),
         }
+        .run(|| async {
+            match aws
+                .elbv2
+                .delete_target_group()
+                .target_group_arn(&req.id)
+                .send()
+                .await
+                .map_err(|e| elb_error("DeleteTargetGroup", e))
+            {
+                Ok(_) => Ok(Check::Done(())),
+                Err(e) if e.kind == ErrorKind::NotFound => Ok(Check::Done(())),
+                Err(e) if e.message.contains("ResourceInUse") => Ok(Check::Waiting(e.message)),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 }
 
