@@ -167,6 +167,12 @@ fn an_https_load_balancer_with_a_certificate_applies_replans_clean_changes_and_d
             "aws_lb_listener.http",
         ),
         ("\"/api/*\"", "\"/v2/*\"", "aws_lb_listener_rule.api"),
+        ("priority: 10", "priority: 20", "aws_lb_listener_rule.api"),
+        (
+            "deregistration_delay: 30",
+            "deregistration_delay: 60",
+            "aws_lb_target_group.blue",
+        ),
         (
             "subject_alternative_names: [www.example.test]\n      tags: { Name: web }",
             "subject_alternative_names: [www.example.test]\n      tags: { Name: web-cert }",
