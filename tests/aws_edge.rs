@@ -316,7 +316,7 @@ const DNS: &str = r#"  cert:
     type: aws_route53_record
     properties:
       zone_id: ${zone.zone_id}
-      name: api.example.test
+      name: api
       type: A
       ttl: 60
       records: [10.0.1.10]
@@ -429,7 +429,9 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
     );
     plan_replaces(&p, &moto, "aws_route53_zone.zone");
     // A new name is a new record set: the old one is deleted, the new one created.
-    now = now.replace("name: api.example.test", "name: app.example.test");
+    now = now
+        .replace("name: api.example.test", "name: app.example.test")
+        .replace("name: api\n", "name: app\n");
     edit(&p, &now);
     plan_replaces(&p, &moto, "aws_route53_record.secondary");
     let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);

@@ -1,7 +1,8 @@
 //! `aws_route53_record`: one record set of a hosted zone: plain values with a TTL, or an alias
 //! (to a load balancer), optionally one half of a failover pair. Its id is Terraform's:
 //! `ZONEID_NAME_TYPE`, with `_SETIDENTIFIER` appended for routing-policy records, which is also
-//! how it is imported (`Z0123_api.example.com_A_primary`). Names are fully qualified.
+//! how it is imported (`Z0123_api.example.com_A_primary`). A relative `name` (`www`) is
+//! qualified with the zone's name, as in Terraform.
 //!
 //! Refresh: one ListResourceRecordSets walk per zone for all the records of that zone. Changing
 //! the zone, name, type or set identifier replaces the record; anything else is an UPSERT. Every
@@ -150,7 +151,7 @@ pub async fn wait_insync(
 }
 
 /// The record set `v` (a configuration or a prior) describes.
-fn record_set(v: &Value) -> Result<ResourceRecordSet, ProviderError> {
+fn record_set(v: &Value, fqdn: &str) -> Result<ResourceRecordSet, ProviderError> {
     let alias = v
         .get("alias")
         .map(Value::expose)
@@ -167,7 +168,7 @@ fn record_set(v: &Value) -> Result<ResourceRecordSet, ProviderError> {
         ));
     }
     let mut set = ResourceRecordSet::builder()
-        .name(required(TYPE, v, "name")?)
+        .name(fqdn)
         .r#type(RrType::from(required(TYPE, v, "type")?))
         .set_set_identifier(text(v, "set_identifier").map(String::from))
         .set_failover(failover.map(ResourceRecordSetFailover::from))
@@ -196,20 +197,42 @@ fn record_set(v: &Value) -> Result<ResourceRecordSet, ProviderError> {
     set.build().map_err(|e| invalid(TYPE, e))
 }
 
-/// Submits one change of `v`'s record set to its zone and waits until it is INSYNC.
+/// `name` fully qualified in the zone `apex`, as Terraform takes a relative `www`.
+fn qualify(name: &str, apex: &str) -> String {
+    let name = normalize(name);
+    if apex.is_empty() || name == apex || name.ends_with(&format!(".{apex}")) {
+        name
+    } else {
+        format!("{name}.{apex}")
+    }
+}
+
+/// Submits one change of `v`'s record set to its zone and waits until it is INSYNC; returns the
+/// record's fully qualified name.
 async fn change(
     aws: &Clients,
     action: ChangeAction,
     v: &Value,
     operation: &str,
     timeout: Option<Duration>,
-) -> Result<(), ProviderError> {
+) -> Result<String, ProviderError> {
     let zone = bare_zone_id(required(TYPE, v, "zone_id")?).to_string();
+    let apex = aws
+        .route53
+        .get_hosted_zone()
+        .id(&zone)
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetHostedZone", e))?
+        .hosted_zone()
+        .map(|z| normalize(z.name()))
+        .unwrap_or_default();
+    let fqdn = qualify(required(TYPE, v, "name")?, &apex);
     let batch = ChangeBatch::builder()
         .changes(
             Change::builder()
                 .action(action)
-                .resource_record_set(record_set(v)?)
+                .resource_record_set(record_set(v, &fqdn)?)
                 .build()
                 .map_err(|e| invalid(TYPE, e))?,
         )
@@ -225,13 +248,12 @@ async fn change(
         .map_err(|e| sdk_error("ChangeResourceRecordSets", e))?;
     if let Some(info) = out.change_info() {
         let what = format!(
-            "record {} {} in zone {zone}",
-            text(v, "name").unwrap_or_default(),
+            "record {fqdn} {} in zone {zone}",
             text(v, "type").unwrap_or_default()
         );
         wait_insync(aws, info.id(), &what, operation, timeout).await?;
     }
-    Ok(())
+    Ok(fqdn)
 }
 
 fn alias_type() -> AttrType {
@@ -266,7 +288,7 @@ impl Resource for Record {
             .attr(
                 AttrSchema::required("name", AttrType::String)
                     .force_new()
-                    .describe("The fully qualified name"),
+                    .describe("Fully qualified, or relative to the zone (`www`)"),
             )
             .attr(AttrSchema::required("type", AttrType::String).force_new())
             .attr(
@@ -329,7 +351,14 @@ impl Resource for Record {
             let Some(records) = listed.get(&zone) else {
                 continue;
             };
-            for w in wanted {
+            // The zone's own name: its SOA record's.
+            let apex = records
+                .iter()
+                .find(|r| *r.r#type() == RrType::Soa)
+                .map(|r| normalize(r.name()))
+                .unwrap_or_default();
+            for mut w in wanted {
+                w.name = qualify(&w.name, &apex);
                 let Some(r) = records.iter().find(|r| {
                     normalize(r.name()) == w.name
                         && r.r#type().as_str() == w.kind
@@ -337,7 +366,7 @@ impl Resource for Record {
                 }) else {
                     continue;
                 };
-                let prior_name = text(&w.prior, "name").filter(|p| normalize(p) == w.name);
+                let prior_name = text(&w.prior, "name").filter(|p| qualify(p, &apex) == w.name);
                 let alias = r.alias_target().map(|a| {
                     let name = normalize(a.dns_name());
                     let prior = w
@@ -396,10 +425,10 @@ impl Resource for Record {
 
     async fn create(&self, aws: &Clients, req: &CreateRequest) -> Result<String, ProviderError> {
         let c = &req.config;
-        change(aws, ChangeAction::Create, c, "create", req.timeout).await?;
+        let fqdn = change(aws, ChangeAction::Create, c, "create", req.timeout).await?;
         Ok(record_id(
             bare_zone_id(required(TYPE, c, "zone_id")?),
-            required(TYPE, c, "name")?,
+            &fqdn,
             required(TYPE, c, "type")?,
             text(c, "set_identifier"),
         ))
@@ -414,6 +443,7 @@ impl Resource for Record {
             req.timeout,
         )
         .await
+        .map(drop)
     }
 
     async fn delete(&self, aws: &Clients, req: &DeleteRequest) -> Result<(), ProviderError> {
@@ -426,7 +456,7 @@ impl Resource for Record {
             {
                 Ok(())
             }
-            other => other,
+            other => other.map(drop),
         }
     }
 }
@@ -465,5 +495,11 @@ mod tests {
     #[test]
     fn names_compare_as_route53_stores_them() {
         assert_eq!(normalize("\\052.Example.com."), "*.example.com");
+        assert_eq!(qualify("www", "example.com"), "www.example.com");
+        assert_eq!(
+            qualify("WWW.example.com.", "example.com"),
+            "www.example.com"
+        );
+        assert_eq!(qualify("example.com", "example.com"), "example.com");
     }
 }
