@@ -233,8 +233,8 @@ resources:
       evaluation_periods: 2
       threshold: 80
       comparison_operator: GreaterThanThreshold
-      alarm_actions: ["${aws_sns_topic.alerts.arn}"]
-      ok_actions: ["${aws_sns_topic.alerts.arn}"]
+      alarm_actions: ["${alerts.arn}"]
+      ok_actions: ["${alerts.arn}"]
 "#;
 
 /// The seed's CPU alarm notifying the alerts topic: applies, re-plans clean, imports by name,
@@ -305,15 +305,15 @@ resources:
     properties: { cidr_block: 10.0.0.0/16 }
   data_a:
     type: aws_subnet
-    properties: { vpc_id: "${aws_vpc.vpc.id}", cidr_block: 10.0.20.0/24, availability_zone: us-east-1a }
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.0.20.0/24, availability_zone: us-east-1a }
   data_b:
     type: aws_subnet
-    properties: { vpc_id: "${aws_vpc.vpc.id}", cidr_block: 10.0.21.0/24, availability_zone: us-east-1b }
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.0.21.0/24, availability_zone: us-east-1b }
   cache:
     type: aws_elasticache_subnet_group
     properties:
       name: datasets-dev-cache
-      subnet_ids: ["${aws_subnet.data_a.id}", "${aws_subnet.data_b.id}"]
+      subnet_ids: ["${data_a.id}", "${data_b.id}"]
   auth:
     type: random_password
     properties: { length: 32, special: false }
@@ -330,8 +330,8 @@ resources:
       automatic_failover_enabled: true
       at_rest_encryption_enabled: true
       transit_encryption_enabled: true
-      auth_token: ${random_password.auth.result}
-      subnet_group_name: ${aws_elasticache_subnet_group.cache.name}
+      auth_token: ${auth.result}
+      subnet_group_name: ${cache.name}
 "#;
 
 /// The seed's Redis: two shards with a replica each, encrypted at rest and in transit, its AUTH

@@ -11,6 +11,7 @@ mod config;
 mod each;
 mod ec2;
 mod elasticache;
+mod elbv2;
 mod errors;
 mod paginate;
 mod policy;

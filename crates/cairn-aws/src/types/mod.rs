@@ -18,6 +18,8 @@ use crate::config::Clients;
 pub mod appautoscaling_policy;
 pub mod appautoscaling_scheduled_action;
 pub mod appautoscaling_target;
+pub mod acm_certificate;
+pub mod acm_certificate_validation;
 pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudfront_distribution;
@@ -39,6 +41,10 @@ pub mod iam_role_policy_attachment;
 pub mod internet_gateway;
 pub mod kms_alias;
 pub mod kms_key;
+pub mod lb;
+pub mod lb_listener;
+pub mod lb_listener_rule;
+pub mod lb_target_group;
 pub mod nat_gateway;
 pub mod network_acl;
 pub mod network_acl_rule;
@@ -46,6 +52,8 @@ pub mod rds_cluster;
 pub mod rds_cluster_instance;
 pub mod region;
 pub mod route;
+pub mod route53_record;
+pub mod route53_zone;
 pub mod route_table;
 pub mod route_table_association;
 pub mod s3_bucket;
@@ -137,6 +145,14 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(appautoscaling_target::Target),
         Box::new(appautoscaling_policy::Policy),
         Box::new(appautoscaling_scheduled_action::ScheduledAction),
+        Box::new(lb::Lb),
+        Box::new(lb_target_group::TargetGroupType),
+        Box::new(lb_listener::ListenerType),
+        Box::new(lb_listener_rule::ListenerRule),
+        Box::new(acm_certificate::Certificate),
+        Box::new(acm_certificate_validation::CertificateValidation),
+        Box::new(route53_zone::Zone),
+        Box::new(route53_record::Record),
     ]
 }
 
