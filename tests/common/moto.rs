@@ -87,19 +87,46 @@ impl Moto {
     /// Points a `cairn` command at this server, with test credentials and nothing inherited
     /// that could reach a real account.
     pub fn configure(&self, cmd: &mut assert_cmd::Command) {
-        cmd.env("AWS_ENDPOINT_URL", self.endpoint())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE");
+        for (name, value) in self.environment() {
+            match value {
+                Some(value) => cmd.env(name, value),
+                None => cmd.env_remove(name),
+            };
+        }
+    }
+
+    /// [`Moto::configure`] for a process the test spawns itself (to read its output as it
+    /// comes).
+    pub fn configure_process(&self, cmd: &mut std::process::Command) {
+        for (name, value) in self.environment() {
+            match value {
+                Some(value) => cmd.env(name, value),
+                None => cmd.env_remove(name),
+            };
+        }
+    }
+
+    /// The variables a `cairn` process gets: set, or removed (`None`).
+    fn environment(&self) -> Vec<(std::ffi::OsString, Option<String>)> {
+        let mut vars: Vec<(std::ffi::OsString, Option<String>)> = [
+            ("AWS_ENDPOINT_URL", Some(self.endpoint())),
+            ("AWS_ACCESS_KEY_ID", Some("testing".to_string())),
+            ("AWS_SECRET_ACCESS_KEY", Some("testing".to_string())),
+            ("AWS_REGION", Some("us-east-1".to_string())),
+            ("AWS_EC2_METADATA_DISABLED", Some("true".to_string())),
+            ("AWS_SESSION_TOKEN", None),
+            ("AWS_PROFILE", None),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.into(), v))
+        .collect();
         // A per-service endpoint would send that service past moto.
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("AWS_ENDPOINT_URL_") {
-                cmd.env_remove(name);
+                vars.push((name, None));
             }
         }
+        vars
     }
 
     /// Any request moto understands, in `region`: `headers` besides the signature every call

@@ -514,8 +514,17 @@ fn attributes(
     attrs = attrs.opt("port", port.map(|p| Value::Number(p.into())));
     match member {
         Some(m) => {
+            // `6.2` in the spec means whichever 6.2.x AWS runs.
+            let version = match (text(prior, "engine_version"), m.engine_version()) {
+                (Some(wanted), Some(actual))
+                    if actual.starts_with(&format!("{wanted}.")) =>
+                {
+                    Some(wanted)
+                }
+                (_, actual) => actual,
+            };
             attrs = attrs
-                .opt("engine_version", m.engine_version())
+                .opt("engine_version", version)
                 .opt("subnet_group_name", m.cache_subnet_group_name())
                 .opt(
                     "parameter_group_name",
