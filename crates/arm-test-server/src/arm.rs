@@ -214,7 +214,7 @@ impl State {
         self.fault_seen += 1;
         let hit = match (faults.next, faults.every) {
             (Some(n), _) if self.fault_given < n => true,
-            (_, Some(every)) => self.fault_seen % every == 0,
+            (_, Some(every)) => self.fault_seen.is_multiple_of(every),
             _ => false,
         };
         if !hit {
@@ -926,13 +926,14 @@ fn route(path: &str) -> Result<Route, Reply> {
     }
     if eq(2, "providers") {
         // /subscriptions/{s}/providers/{ns}/locations/{loc}/{azureAsyncOperations|operationResults}/{id}
-        if seg.len() == 8 && eq(4, "locations") {
-            if eq(6, "azureAsyncOperations") || eq(6, "operationResults") {
-                return Ok(Route::Operation {
-                    id: seg[7].to_string(),
-                    location: eq(6, "operationResults"),
-                });
-            }
+        if seg.len() == 8
+            && eq(4, "locations")
+            && (eq(6, "azureAsyncOperations") || eq(6, "operationResults"))
+        {
+            return Ok(Route::Operation {
+                id: seg[7].to_string(),
+                location: eq(6, "operationResults"),
+            });
         }
         return Err(arm_error(
             404,
@@ -990,7 +991,7 @@ fn route(path: &str) -> Result<Route, Reply> {
             ),
         ));
     };
-    if rest.len() % 2 == 0 {
+    if rest.len().is_multiple_of(2) {
         Ok(Route::Resource {
             ty,
             id: trimmed.to_string(),

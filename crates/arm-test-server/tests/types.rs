@@ -219,3 +219,32 @@ fn every_official_example_request_body_is_accepted() {
     }
     assert!(refused.is_empty(), "{refused:#?}");
 }
+
+#[test]
+fn every_validated_type_refuses_an_unknown_member_under_properties() {
+    let arm = Arm::start();
+    let rg = arm.resource_group("strict");
+    let mut accepted = Vec::new();
+    for ty in TYPES {
+        let Some((mut body, _)) = create_example(ty) else {
+            continue; // Not validated (no example, no swagger): said so in the table.
+        };
+        if let Some(parent) = ty.parent {
+            create_with_parents(&arm, &rg, common::ty(parent));
+        }
+        let path = if ty.arm_type == "Microsoft.Resources/resourceGroups" {
+            rg_path("strict2")
+        } else {
+            resource_path(&rg, ty.arm_type)
+        };
+        body.as_object_mut()
+            .unwrap()
+            .entry("properties")
+            .or_insert(json!({}))["zzMisspelt"] = json!(1);
+        let r = arm.put(ty.arm_type, &path, &body);
+        if r.status != 400 || !r.body.contains("properties.zzMisspelt") {
+            accepted.push(format!("{}: {} {}", ty.arm_type, r.status, r.body));
+        }
+    }
+    assert!(accepted.is_empty(), "{accepted:#?}");
+}
