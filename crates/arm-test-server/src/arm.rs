@@ -318,12 +318,13 @@ impl State {
                 self.insert(key, ty, resource.clone(), None);
                 Reply::json(ok_status, resource)
             }
-            Mode::ProvisioningState | Mode::AsyncOperation | Mode::Location => {
+            Mode::ProvisioningState | Mode::Accepted | Mode::AsyncOperation | Mode::Location => {
                 set_state(ty, &mut resource, running);
                 let op = self.start_op(&key, ty, OpKind::Put, fail);
                 self.insert(key, ty, resource.clone(), Some((op.clone(), mode)));
                 match mode {
                     Mode::ProvisioningState => Reply::json(ok_status, resource),
+                    Mode::Accepted => Reply::empty(202),
                     Mode::AsyncOperation => Reply::json(ok_status, resource)
                         .header(
                             "Azure-AsyncOperation",
@@ -347,7 +348,8 @@ impl State {
             None => return not_found(ty, id),
             Some(s) => s.pending.clone(),
         };
-        if let Some((op, Mode::ProvisioningState)) = pending {
+        // Operations announced by no header complete as the client reads the resource.
+        if let Some((op, Mode::ProvisioningState | Mode::Accepted)) = pending {
             self.advance(&op);
         }
         match self.store.get(&key) {
@@ -398,13 +400,14 @@ impl State {
                 self.insert(key, ty, resource.clone(), None);
                 Reply::json(200, resource)
             }
-            Mode::ProvisioningState | Mode::AsyncOperation | Mode::Location => {
+            Mode::ProvisioningState | Mode::Accepted | Mode::AsyncOperation | Mode::Location => {
                 set_state(ty, &mut resource, "Updating");
                 let op = self.start_op(&key, ty, OpKind::Patch, fail);
                 self.insert(key, ty, resource.clone(), Some((op.clone(), mode)));
                 let retry = self.config.retry_after.to_string();
                 match mode {
                     Mode::ProvisioningState => Reply::json(200, resource),
+                    Mode::Accepted => Reply::empty(202),
                     // PostgreSQL's update example: 202, both headers, no body.
                     Mode::AsyncOperation => Reply::empty(202)
                         .header(
@@ -448,11 +451,14 @@ impl State {
                 self.remove(&key);
                 Reply::empty(if mode == Mode::Sync { 200 } else { 204 })
             }
-            Mode::ProvisioningState | Mode::Location | Mode::AsyncOperation => {
+            Mode::ProvisioningState | Mode::Accepted | Mode::Location | Mode::AsyncOperation => {
                 self.set_stored_state(&key, "Deleting");
                 let op = self.start_op(&key, ty, OpKind::Delete, fail);
                 if let Some(s) = self.store.get_mut(&key) {
                     s.pending = Some((op.clone(), mode));
+                }
+                if mode == Mode::Accepted {
+                    return Reply::empty(202);
                 }
                 let retry = self.config.retry_after.to_string();
                 let reply = Reply::empty(202);

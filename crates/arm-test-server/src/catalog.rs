@@ -66,7 +66,7 @@ const NET_COMMON: &str = "Microsoft.Network/2025-03-01/common.json";
 const AKS: &str = "Microsoft.ContainerService/2025-05-01/managedClusters.json";
 const PG: &str = "Microsoft.DBforPostgreSQL/2024-08-01/FlexibleServers.json";
 
-use Mode::{AsyncOperation, Location, NoContent, ProvisioningState, Sync};
+use Mode::{Accepted, AsyncOperation, Location, NoContent, ProvisioningState, Sync};
 
 /// The types of issue 6. Default LRO shapes are spread so that every shape is exercised by some
 /// type, while staying within what that type's examples and swagger show.
@@ -381,7 +381,8 @@ pub static TYPES: &[ResourceType] = &[
             "Microsoft.Storage/2024-01-01/storage.json",
             "StorageAccountUpdateParameters",
         ),
-        lro: [Location, Sync, NoContent],
+        // StorageAccountCreate.json: PUT 202 with neither body nor header.
+        lro: [Accepted, Sync, NoContent],
         location_header: "Location",
     },
     ResourceType {

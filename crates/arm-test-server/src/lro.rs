@@ -20,6 +20,10 @@ pub enum Mode {
     /// 201/200 (PUT) or 202 (PATCH, DELETE) with `Azure-AsyncOperation` (and `Location` on
     /// 202s); the operation URL answers `InProgress` N times, then `Succeeded` or `Failed`.
     AsyncOperation,
+    /// 202 with no body and no header at all (the PUT 202s of the NAT gateway, PostgreSQL,
+    /// storage and Log Analytics examples): the client can only GET the resource, which shows
+    /// the non-terminal state N times, then `Succeeded` (or, for a DELETE, 404).
+    Accepted,
     /// 202 with a `Location` header; the URL answers 202 N times, then 200 with the resource
     /// (PUT, PATCH) or 204 (DELETE).
     Location,
@@ -32,6 +36,7 @@ impl Mode {
             Mode::NoContent => "no-content",
             Mode::ProvisioningState => "provisioning-state",
             Mode::AsyncOperation => "async-operation",
+            Mode::Accepted => "accepted",
             Mode::Location => "location",
         }
     }

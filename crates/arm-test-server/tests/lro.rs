@@ -258,3 +258,27 @@ fn default_shapes_follow_the_examples_casing() {
     );
     assert_eq!(r.header_name("Location"), Some("Location"));
 }
+
+#[test]
+fn a_bare_202_is_followed_by_reading_the_resource() {
+    let arm = Arm::start();
+    let storage = "Microsoft.Storage/storageAccounts";
+    arm.config(json!({"lro": {storage: {"delete": "accepted"}}, "polls": 1}));
+    let rg = arm.resource_group("rg");
+    let path = format!("{rg}/providers/{storage}/sto1");
+    let body = example_body("Microsoft.Storage/2024-01-01/StorageAccountCreate.json");
+
+    // The storage default, as StorageAccountCreate.json shows: 202, no body, no header.
+    let r = arm.put(storage, &path, &body);
+    assert_eq!(r.status, 202);
+    assert!(r.body.is_empty());
+    assert!(r.header("Location").is_none() && r.header("Azure-AsyncOperation").is_none());
+    assert_eq!(state(&arm.get(storage, &path).json()), "Creating");
+    assert_eq!(state(&arm.get(storage, &path).json()), "Succeeded");
+
+    let r = arm.delete(storage, &path);
+    assert_eq!(r.status, 202);
+    assert!(r.header("Location").is_none());
+    assert_eq!(state(&arm.get(storage, &path).json()), "Deleting");
+    assert_eq!(arm.get(storage, &path).status, 404);
+}
