@@ -449,7 +449,10 @@ impl State {
                     return fail_reply(&fail);
                 }
                 self.remove(&key);
-                Reply::empty(if mode == Mode::Sync { 200 } else { 204 })
+                if mode == Mode::Sync {
+                    return Reply::empty(200);
+                }
+                self.no_content_with_example_headers(ty, &key, &stored_id)
             }
             Mode::ProvisioningState | Mode::Accepted | Mode::Location | Mode::AsyncOperation => {
                 self.set_stored_state(&key, "Deleting");
@@ -475,6 +478,36 @@ impl State {
                     .header("Retry-After", retry)
             }
         }
+    }
+
+    /// A 204 for a finished delete, carrying the LRO headers the type's example shows on its
+    /// 204 (pointing at an operation that has already succeeded), so that a client learns that
+    /// 204 means done whatever headers come with it.
+    fn no_content_with_example_headers(
+        &mut self,
+        ty: &'static ResourceType,
+        key: &str,
+        resource_id: &str,
+    ) -> Reply {
+        let names = self
+            .catalog
+            .examples_of(ty)
+            .map(|e| e.delete_204_headers.clone())
+            .unwrap_or_default();
+        let mut reply = Reply::empty(204);
+        if names.is_empty() {
+            return reply;
+        }
+        let op = self.start_op(key, ty, OpKind::Delete, None);
+        if let Some(o) = self.ops.get_mut(&op) {
+            o.status = OpStatus::Succeeded;
+        }
+        for name in names {
+            let location = !name.eq_ignore_ascii_case("Azure-AsyncOperation");
+            let url = self.op_url(resource_id, ty, &op, location);
+            reply = reply.header(&name, url);
+        }
+        reply
     }
 
     fn list(&mut self, ty: &'static ResourceType, path: &str, skip: Option<&str>) -> Reply {

@@ -474,6 +474,9 @@ pub struct TypeExamples {
     pub shapes: Vec<Value>,
     /// The canonical create example: its request body and its final response body.
     pub create: Option<(Value, Value)>,
+    /// Header names the delete example's 204 carries (network security groups and NAT gateways
+    /// send LRO headers even on a 204).
+    pub delete_204_headers: Vec<String>,
 }
 
 /// Everything read from the examples directory.
@@ -598,6 +601,15 @@ fn load_type_examples(dir: &Path, ty: &ResourceType) -> Result<TypeExamples, Cat
             None => vec![v.clone()],
         }
     };
+    if let Some(delete) = ex.delete {
+        let file = read_json(dir, &format!("{}/{delete}.json", ex.dir))?;
+        if let Some(headers) = file
+            .pointer("/responses/204/headers")
+            .and_then(Value::as_object)
+        {
+            out.delete_204_headers = headers.keys().cloned().collect();
+        }
+    }
     for (i, name) in names.enumerate() {
         let file = read_json(dir, &format!("{}/{name}.json", ex.dir))?;
         let request = example_request_body(&file);

@@ -282,3 +282,23 @@ fn a_bare_202_is_followed_by_reading_the_resource() {
     assert_eq!(state(&arm.get(storage, &path).json()), "Deleting");
     assert_eq!(arm.get(storage, &path).status, 404);
 }
+
+#[test]
+fn a_204_delete_carries_the_headers_its_example_shows_and_they_say_done() {
+    let arm = Arm::start();
+    let nsg = "Microsoft.Network/networkSecurityGroups";
+    arm.config(json!({"lro": {nsg: {"put": "sync", "delete": "no-content"}}}));
+    let rg = arm.resource_group("rg");
+    let path = format!("{rg}/providers/{nsg}/nsg1");
+    assert_eq!(
+        arm.put(nsg, &path, &json!({"location": "eastus"})).status,
+        201
+    );
+    let r = arm.delete(nsg, &path);
+    assert_eq!(r.status, 204);
+    let op = r.header("Azure-AsyncOperation").unwrap().to_string();
+    let location = r.header("Location").unwrap().to_string();
+    assert_eq!(arm.call_url("GET", &op, None).json()["status"], "Succeeded");
+    assert_eq!(arm.call_url("GET", &location, None).status, 204);
+    assert_eq!(arm.get(nsg, &path).status, 404);
+}
