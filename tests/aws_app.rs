@@ -378,6 +378,23 @@ fn a_redis_cluster_applies_changes_and_a_stuck_delete_times_out_in_state() {
     p.write("environments/dev.yaml", &described_again);
     updates_in_place_and_sticks(&p, &moto, "aws_elasticache_replication_group.redis");
     assert!(groups().contains("Sessions, job queues and rate limits"));
+    // A new environment tag reaches the subnet group and the group in place.
+    let described_again =
+        described_again.replace("tags: { env: dev }", "tags: { env: dev, team: data }");
+    p.write("environments/dev.yaml", &described_again);
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "{stdout}");
+    for address in ["aws_elasticache_subnet_group.cache", "aws_elasticache_replication_group.redis"] {
+        assert!(
+            stdout.contains(&format!("# {address} will be updated in-place")),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("Plan: 0 to add, "), "{stdout}");
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, _) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the tags stick:\n{stdout}");
 
     // A bigger node type is applied in the maintenance window unless the spec says otherwise.
     let resized =

@@ -195,16 +195,24 @@ impl Moto {
     /// `query("iam", "2010-05-08", &[("Action", "ListRoles")])`; values must be URL-encoded
     /// already. Returns the response (status line, headers and XML body).
     pub fn query(&self, service: &str, version: &str, params: &[(&str, &str)]) -> String {
+        self.query_in("us-east-1", service, version, params)
+    }
+
+    /// [`Moto::query`] in another region.
+    pub fn query_in(
+        &self,
+        region: &str,
+        service: &str,
+        version: &str,
+        params: &[(&str, &str)],
+    ) -> String {
         let mut body = format!("Version={version}");
         for (k, v) in params {
             body.push_str(&format!("&{k}={v}"));
         }
-        self.raw(
-            "/",
-            service,
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            &body,
-        )
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        self.request(region, "POST", "/", service, &form, &body)
+            .unwrap_or_else(|| panic!("moto did not answer {params:?} ({service}, {region})"))
     }
 
     /// A call to a JSON-protocol service (`kms`, `logs`): `target` is the `X-Amz-Target`
