@@ -1,0 +1,134 @@
+//! What a team does once an environment is applied, on the fake provider: state surgery,
+//! `moved:` refactors, targeted and forced-replacement plans, drift checks and PR comments.
+
+mod common;
+
+use common::{NETWORK_MODULE, Project, dev_env};
+
+const SECRET: &str = "s3cret-Passw0rd";
+
+fn applied() -> Project {
+    let p = Project::with(&[
+        ("environments/dev.yaml", &dev_env("")),
+        ("modules/network/module.yaml", NETWORK_MODULE),
+    ]);
+    let (code, stdout, stderr) = run(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    p
+}
+
+fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
+    let out = p
+        .cairn(args)
+        .env("DEMO_DB_PASSWORD", SECRET)
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn serial(p: &Project, file: &str) -> u64 {
+    let state: serde_json::Value = serde_json::from_str(&p.read(file)).expect("state JSON");
+    state["serial"].as_u64().expect("serial")
+}
+
+fn cloud_has(p: &Project, address: &str) -> bool {
+    p.cloud()["objects"]
+        .as_object()
+        .expect("objects")
+        .values()
+        .any(|o| o["cairn:address"] == address)
+}
+
+#[test]
+fn state_mv_renames_with_a_new_serial_and_a_backup_and_refuses_a_taken_destination() {
+    let p = applied();
+    let before = serial(&p, ".cairn/state/dev.json");
+
+    let (code, stdout, stderr) = run(
+        &p,
+        &["state", "mv", "-e", "dev", "module.network", "module.net"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("Moved module.network.fake_network.vpc to module.net.fake_network.vpc"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Successfully moved 3 objects in state"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "State serial {before} -> {}; the previous state is kept in .cairn/state/dev.json.backup.",
+            before + 1
+        )),
+        "{stdout}"
+    );
+    assert_eq!(serial(&p, ".cairn/state/dev.json"), before + 1);
+    assert_eq!(serial(&p, ".cairn/state/dev.json.backup"), before);
+    let (_, list, _) = run(&p, &["state", "list", "-e", "dev"]);
+    assert!(
+        list.contains("module.net.fake_subnet.subnet[\"zone-a\"]"),
+        "{list}"
+    );
+    assert!(!list.contains("module.network."), "{list}");
+
+    // A destination that exists is refused, and nothing is written.
+    let (code, _, stderr) = run(
+        &p,
+        &[
+            "state",
+            "mv",
+            "-e",
+            "dev",
+            "module.net.fake_subnet.subnet[\"zone-a\"]",
+            "module.net.fake_subnet.subnet[\"zone-b\"]",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("cannot move `module.net.fake_subnet.subnet[\"zone-a\"]` to `module.net.fake_subnet.subnet[\"zone-b\"]`: `module.net.fake_subnet.subnet[\"zone-b\"]` is already in state"),
+        "{stderr}"
+    );
+    assert_eq!(serial(&p, ".cairn/state/dev.json"), before + 1);
+
+    // Moved back, the spec matches again: nothing to do, nothing was ever replaced.
+    let (code, _, stderr) = run(
+        &p,
+        &["state", "mv", "-e", "dev", "module.net", "module.network"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+}
+
+#[test]
+fn state_rm_forgets_without_deleting_and_says_so() {
+    let p = applied();
+    let before = serial(&p, ".cairn/state/dev.json");
+    let (code, stdout, stderr) = run(&p, &["state", "rm", "-e", "dev", "fake_database.db"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Removed fake_database.db"), "{stdout}");
+    assert!(
+        stdout.contains("The cloud objects still exist: cairn no longer manages them."),
+        "{stdout}"
+    );
+    assert_eq!(serial(&p, ".cairn/state/dev.json"), before + 1);
+    assert!(
+        cloud_has(&p, "fake_database.db"),
+        "the database stays in the cloud"
+    );
+    let (_, list, _) = run(&p, &["state", "list", "-e", "dev"]);
+    assert!(!list.contains("fake_database.db"), "{list}");
+
+    let (code, _, stderr) = run(&p, &["state", "rm", "-e", "dev", "fake_database.db"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no instance in state matches `fake_database.db`"),
+        "{stderr}"
+    );
+}
