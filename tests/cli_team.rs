@@ -132,3 +132,99 @@ fn state_rm_forgets_without_deleting_and_says_so() {
         "{stderr}"
     );
 }
+
+#[test]
+fn moved_entries_rename_without_replacing_also_across_modules() {
+    let p = applied();
+    // The root renames its database and the module call; the module renames its network.
+    let env = dev_env("")
+        .replace(
+            "  network:\n    source: network",
+            "  net:\n    source: network",
+        )
+        .replace("${network.", "${net.")
+        .replace(
+            "  db:\n    type: fake_database",
+            "  database:\n    type: fake_database",
+        )
+        + "moved:\n  - { from: fake_database.db, to: fake_database.database }\n  - { from: module.network, to: module.net }\n";
+    let module = NETWORK_MODULE
+        .replace("  vpc:\n", "  main:\n")
+        .replace("${vpc.id}", "${main.id}")
+        + "moved:\n  - from: fake_network.vpc\n    to: fake_network.main\n";
+    p.write("environments/dev.yaml", &env);
+    p.write("modules/network/module.yaml", &module);
+
+    let (code, stdout, stderr) = run(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 2, "moves are changes to apply\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# fake_database.db has moved to fake_database.database"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "# module.network.fake_network.vpc has moved to module.net.fake_network.main"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "# module.network.fake_subnet.subnet[\"zone-a\"] has moved to module.net.fake_subnet.subnet[\"zone-a\"]"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 0 to add, 0 to change, 0 to destroy."),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = run(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Apply complete! Resources: 0 added, 0 changed, 0 destroyed."),
+        "{stdout}"
+    );
+    let (_, list, _) = run(&p, &["state", "list", "-e", "dev"]);
+    assert_eq!(
+        list.lines().collect::<Vec<_>>(),
+        [
+            "fake_database.database",
+            "module.net.fake_network.main",
+            "module.net.fake_subnet.subnet[\"zone-a\"]",
+            "module.net.fake_subnet.subnet[\"zone-b\"]",
+        ]
+    );
+    assert!(
+        cloud_has(&p, "fake_database.db"),
+        "the same object, never replaced"
+    );
+    // The entries stay in the files, done: the next plan is empty.
+    let (code, stdout, stderr) = run(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+}
+
+#[test]
+fn a_moved_entry_whose_both_ends_are_in_state_or_that_repeats_points_at_the_file() {
+    let p = applied();
+    let env = dev_env("")
+        + "moved:\n  - from: module.network.fake_subnet.subnet[\"zone-a\"]\n    to: module.network.fake_subnet.subnet[\"zone-b\"]\n";
+    p.write("environments/dev.yaml", &env);
+    let (code, _, stderr) = run(&p, &["plan", "-e", "dev"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot move `module.network.fake_subnet.subnet[\"zone-a\"]` to `module.network.fake_subnet.subnet[\"zone-b\"]`: both are in state"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("environments/dev.yaml:21:11"), "{stderr}");
+
+    let env = dev_env("")
+        + "moved:\n  - { from: fake_database.old, to: fake_database.db }\n  - { from: fake_database.older, to: fake_database.db }\n";
+    p.write("environments/dev.yaml", &env);
+    let (code, _, stderr) = run(&p, &["plan", "-e", "dev"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("`fake_database.db` is the destination of two moved entries"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("environments/dev.yaml:22:"), "{stderr}");
+}

@@ -173,6 +173,21 @@ async fn execute(
         })
     };
     println!();
+    let mut state = state;
+    if !plan.moved.is_empty() {
+        // Renames are recorded before any operation, so an apply interrupted later still
+        // finds each moved object under the address the spec gives it.
+        let renames: Vec<_> = plan
+            .moved
+            .iter()
+            .map(|m| (m.from.clone(), m.to.clone()))
+            .collect();
+        crate::state::surgery::rename(&mut state, &renames);
+        store.save(&mut state).await?;
+        for m in &plan.moved {
+            println!("{}: moved from {}", m.to, m.from);
+        }
+    }
     let hooks = Progress::start();
     let outcome = engine::apply(
         plan,

@@ -187,6 +187,9 @@ impl Context {
             .map_err(lock_error)?;
         let stored = store.load().await?;
         let mut state = stored.clone().unwrap_or_else(|| State::new(env));
+        // Renames first: refresh and diff then see each moved object under its new address.
+        let moved = crate::plan::moved::resolve_moves(&loaded.env, &mut state)
+            .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
 
         // Providers come from the spec's provider blocks, evaluated without touching resources.
         let configs = crate::spec::evaluate::provider_configs(&loaded.env)
@@ -221,6 +224,7 @@ impl Context {
         )
         .await
         .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
+        plan.moved = moved;
         // A saved plan must find this state again without reading the YAML.
         let Backend::Local { path } = &loaded.env.backend;
         plan.prior_state.path = path.as_ref().map(|p| p.to_string_lossy().into_owned());

@@ -204,6 +204,8 @@ pub async fn make_plan(
         providers: evaluated.providers,
         changes,
         outputs,
+        moved: Vec::new(),
+        targets: Vec::new(),
     })
 }
 

@@ -452,6 +452,8 @@ mod tests {
                 after: None,
                 sensitive: false,
             }],
+            moved: Vec::new(),
+            targets: Vec::new(),
         }
     }
 

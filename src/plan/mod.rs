@@ -5,6 +5,7 @@
 
 pub mod diff;
 pub mod file;
+pub mod moved;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,12 @@ pub struct Plan {
     /// One entry per resource instance in the spec or the state, in dependency order.
     pub changes: Vec<ResourceChange>,
     pub outputs: Vec<OutputChange>,
+    /// Instances renamed by the spec's `moved:` entries; apply records the new addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<moved::Moved>,
+    /// `-target` addresses: when set, the plan covers only them and their dependencies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,7 +253,8 @@ pub struct Summary {
 impl Plan {
     /// Whether apply would do anything. The one place that decides it.
     pub fn can_apply(&self) -> bool {
-        self.changes.iter().any(|c| !c.is_noop())
+        !self.moved.is_empty()
+            || self.changes.iter().any(|c| !c.is_noop())
             || self
                 .outputs
                 .iter()
@@ -275,6 +283,14 @@ impl Plan {
             }
         }
         s
+    }
+
+    /// Where state had `address` before a `moved:` entry renamed it.
+    pub fn moved_from(&self, address: &ResourceAddr) -> Option<&ResourceAddr> {
+        self.moved
+            .iter()
+            .find(|m| &m.to == address)
+            .map(|m| &m.from)
     }
 
     pub fn change(&self, address: &ResourceAddr) -> Option<&ResourceChange> {

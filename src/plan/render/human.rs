@@ -26,7 +26,11 @@ pub struct HumanOptions {
 pub fn render(plan: &Plan, opts: &HumanOptions) -> String {
     let paint = Paint { color: opts.color };
     let mut out = String::new();
-    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| !c.is_noop()).collect();
+    let changed: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.is_noop() || plan.moved_from(&c.address).is_some())
+        .collect();
     let outputs = output_lines(plan);
 
     if changed.is_empty() && outputs.is_empty() {
@@ -51,7 +55,7 @@ pub fn render(plan: &Plan, opts: &HumanOptions) -> String {
         out.push_str("cairn will perform the following actions:\n");
         for change in &changed {
             out.push('\n');
-            render_resource(&mut out, change, &paint);
+            render_resource(&mut out, change, plan.moved_from(&change.address), &paint);
         }
         out.push('\n');
         out.push_str(&paint.summary(plan));
@@ -117,14 +121,32 @@ pub(crate) fn action_phrase(action: Action) -> &'static str {
     }
 }
 
-fn render_resource(out: &mut String, change: &ResourceChange, paint: &Paint) {
-    let (phrase, extra) = header_phrases(change);
-    out.push_str(&format!(
-        "  {} {phrase}\n",
-        paint.bold(&format!("# {}", change.address))
-    ));
-    if let Some(extra) = extra {
-        out.push_str(&format!("  # {extra}\n"));
+fn render_resource(
+    out: &mut String,
+    change: &ResourceChange,
+    moved_from: Option<&crate::addr::ResourceAddr>,
+    paint: &Paint,
+) {
+    match moved_from {
+        // Only renamed: Terraform's wording, with the old address first.
+        Some(from) if change.is_noop() => out.push_str(&format!(
+            "  {} has moved to {}\n",
+            paint.bold(&format!("# {from}")),
+            change.address
+        )),
+        _ => {
+            let (phrase, extra) = header_phrases(change);
+            out.push_str(&format!(
+                "  {} {phrase}\n",
+                paint.bold(&format!("# {}", change.address))
+            ));
+            if let Some(from) = moved_from {
+                out.push_str(&format!("  # (moved from {from})\n"));
+            }
+            if let Some(extra) = extra {
+                out.push_str(&format!("  # {extra}\n"));
+            }
+        }
     }
     let symbol = change.action.symbol();
     let keyword = match change.mode {

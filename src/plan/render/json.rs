@@ -145,6 +145,10 @@ fn resource_changes(plan: &Plan) -> Json {
         .into_iter()
         .map(|c| {
             let mut out = identity(c, true);
+            // Terraform's field for an object renamed by a `moved` block.
+            if let Some(from) = plan.moved_from(&c.address) {
+                out.insert("previous_address".into(), json!(from.to_string()));
+            }
             out.insert("change".into(), change_json(c));
             if let Some(reason) = c.reason {
                 out.insert(
