@@ -228,3 +228,111 @@ fn a_moved_entry_whose_both_ends_are_in_state_or_that_repeats_points_at_the_file
     );
     assert!(stderr.contains("environments/dev.yaml:22:"), "{stderr}");
 }
+
+#[test]
+fn target_plans_only_the_target_and_its_dependencies_and_warns() {
+    let p = applied();
+    // Two independent edits: the network's name and the database's size.
+    let env = dev_env("")
+        .replace("name: demo,", "name: demo2,")
+        .replace("db.t3.micro", "db.t3.small");
+    p.write("environments/dev.yaml", &env);
+
+    let (code, stdout, stderr) = run(
+        &p,
+        &[
+            "plan",
+            "-e",
+            "dev",
+            "--target",
+            "module.network",
+            "--markdown",
+            "plan.md",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("Warning: Resource targeting is in effect: this plan covers only `module.network` and what they depend on"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("# module.network.fake_network.vpc will be updated in-place"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("fake_database.db"), "{stdout}");
+    assert!(
+        stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{stdout}"
+    );
+    assert!(
+        p.read("plan.md")
+            .contains("> [!WARNING]\n> Resource targeting is in effect")
+    );
+
+    // The database reads the subnets, which read the network: targeting it pulls both in.
+    let (code, stdout, stderr) = run(&p, &["plan", "-e", "dev", "--target", "fake_database.db"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("# fake_database.db will be updated in-place"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("# module.network.fake_network.vpc will be updated in-place"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 0 to add, 2 to change, 0 to destroy."),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = run(
+        &p,
+        &[
+            "apply",
+            "-e",
+            "dev",
+            "--target",
+            "module.network",
+            "--auto-approve",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Resources: 0 added, 1 changed, 0 destroyed."),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(&p, &["plan", "-e", "dev"]);
+    assert!(
+        stdout.contains("# fake_database.db will be updated in-place"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn replace_forces_a_replacement_of_an_unchanged_instance() {
+    let p = applied();
+    let (code, stdout, stderr) = run(
+        &p,
+        &[
+            "apply",
+            "-e",
+            "dev",
+            "--replace",
+            "fake_database.db",
+            "--auto-approve",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# fake_database.db will be replaced, as requested"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Resources: 1 added, 0 changed, 1 destroyed."),
+        "{stdout}"
+    );
+}

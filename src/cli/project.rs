@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::output::{Reported, use_color};
-use crate::addr::ResourceAddr;
+use crate::addr::{AddrSelector, ResourceAddr};
 use crate::engine;
 use crate::graph::ConfigGraph;
 use crate::plan::Plan;
@@ -58,6 +58,10 @@ pub struct PlanFlags {
     /// Replace this instance even if nothing forces it (repeatable).
     #[arg(long = "replace", value_name = "ADDRESS")]
     pub replace: Vec<ResourceAddr>,
+    /// Plan only this address and what it depends on (repeatable; `module.NAME` targets
+    /// everything in the module). The plan warns that it is partial.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub target: Vec<AddrSelector>,
     /// How many provider operations run at once.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub parallelism: usize,
@@ -225,6 +229,9 @@ impl Context {
         .await
         .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
         plan.moved = moved;
+        if !flags.target.is_empty() {
+            crate::plan::target::restrict_to_targets(&mut plan, &flags.target);
+        }
         // A saved plan must find this state again without reading the YAML.
         let Backend::Local { path } = &loaded.env.backend;
         plan.prior_state.path = path.as_ref().map(|p| p.to_string_lossy().into_owned());

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod file;
 pub mod moved;
 pub mod render;
+pub mod target;
 
 use serde::{Deserialize, Serialize};
 

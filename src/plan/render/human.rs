@@ -32,6 +32,10 @@ pub fn render(plan: &Plan, opts: &HumanOptions) -> String {
         .filter(|c| !c.is_noop() || plan.moved_from(&c.address).is_some())
         .collect();
     let outputs = output_lines(plan);
+    if let Some(warning) = crate::plan::target::partial_plan_warning(plan) {
+        out.push_str(&paint.bold(&format!("Warning: {warning}")));
+        out.push_str("\n\n");
+    }
 
     if changed.is_empty() && outputs.is_empty() {
         let (headline, detail) = match plan.mode {

@@ -21,6 +21,10 @@ pub fn render(plan: &Plan) -> String {
         code_span(&plan.environment)
     ));
 
+    if let Some(warning) = crate::plan::target::partial_plan_warning(plan) {
+        out.push_str(&format!("> [!WARNING]\n> {}\n\n", escape_text(&warning)));
+    }
+
     let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| !c.is_noop()).collect();
     let outputs = human::output_lines(plan);
     if changed.is_empty() && outputs.is_empty() {
