@@ -355,6 +355,7 @@ pub fn layered_workload(
         outputs: Vec::new(),
         moved: Vec::new(),
         targets: Vec::new(),
+        drift: Vec::new(),
     };
     LayeredWorkload { plan, latency_ms }
 }

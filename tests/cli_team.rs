@@ -336,3 +336,165 @@ fn replace_forces_a_replacement_of_an_unchanged_instance() {
         "{stdout}"
     );
 }
+
+/// Edits the fake cloud's file as someone working outside cairn would change the real cloud.
+fn edit_cloud(p: &Project, edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) {
+    let mut cloud = p.cloud();
+    let objects = cloud["objects"].as_object_mut().expect("objects");
+    edit(objects);
+    p.write(
+        ".cairn/fake-cloud.json",
+        &serde_json::to_string_pretty(&cloud).expect("JSON"),
+    );
+}
+
+fn drift_by_hand(p: &Project) {
+    edit_cloud(p, |objects| {
+        let subnet = objects
+            .iter()
+            .find(|(_, o)| o["cairn:address"] == "module.network.fake_subnet.subnet[\"zone-b\"]")
+            .map(|(id, _)| id.clone())
+            .expect("subnet in the cloud");
+        objects.remove(&subnet);
+        for object in objects.values_mut() {
+            if object["cairn:address"] == "module.network.fake_network.vpc" {
+                object["attributes"]["name"] = "renamed-by-hand".into();
+            }
+        }
+    });
+}
+
+#[test]
+fn drift_reports_changes_and_vanished_objects_and_exits_2() {
+    let p = applied();
+    let (code, stdout, stderr) = run(&p, &["drift", "-e", "dev", "--json", "clean.json"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("No drift."), "{stdout}");
+    let clean: serde_json::Value = serde_json::from_str(&p.read("clean.json")).expect("JSON");
+    assert_eq!(clean["drifted"], false);
+
+    drift_by_hand(&p);
+    let serial_before = serial(&p, ".cairn/state/dev.json");
+    let (code, stdout, stderr) = run(
+        &p,
+        &[
+            "drift",
+            "-e",
+            "dev",
+            "--json",
+            "drift.json",
+            "--markdown",
+            "drift.md",
+        ],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Note: Objects have changed outside of cairn"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("# module.network.fake_network.vpc has changed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("~ name = \"demo\" -> \"renamed-by-hand\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("# module.network.fake_subnet.subnet[\"zone-b\"] has been deleted"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Drift: 1 changed, 1 vanished outside cairn."),
+        "{stdout}"
+    );
+    assert_eq!(
+        serial(&p, ".cairn/state/dev.json"),
+        serial_before,
+        "a check writes nothing"
+    );
+
+    let report: serde_json::Value = serde_json::from_str(&p.read("drift.json")).expect("JSON");
+    assert_eq!(report["format_version"], "1.0");
+    assert_eq!(report["drifted"], true);
+    assert_eq!(report["summary"]["changed"], 1);
+    assert_eq!(report["summary"]["vanished"], 1);
+    let vpc = &report["resources"][0];
+    assert_eq!(vpc["address"], "module.network.fake_network.vpc");
+    assert_eq!(vpc["status"], "changed");
+    assert_eq!(vpc["planned_action"], "update");
+    assert_eq!(
+        vpc["attributes"],
+        serde_json::json!([{ "name": "name", "before": "demo", "after": "renamed-by-hand", "sensitive": false }])
+    );
+    let subnet = &report["resources"][1];
+    assert_eq!(subnet["status"], "vanished");
+    assert_eq!(subnet["planned_action"], "create");
+    let md = p.read("drift.md");
+    assert!(
+        md.contains("**Drift detected:** 1 changed outside cairn, 1 vanished."),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `name` | `\"demo\"` | `\"renamed-by-hand\"` |"),
+        "{md}"
+    );
+    for text in [&stdout, &stderr, &p.read("drift.json"), &md] {
+        assert!(!text.contains(SECRET), "secret leaked into:\n{text}");
+    }
+}
+
+#[test]
+fn refresh_only_shows_the_drift_as_a_plan_and_apply_accepts_it_into_state() {
+    let p = applied();
+    drift_by_hand(&p);
+    let (code, stdout, stderr) = run(
+        &p,
+        &["plan", "-e", "dev", "--refresh-only", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("# module.network.fake_network.vpc has changed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("This is a refresh-only plan, so cairn will not take any actions"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("will be created"), "{stdout}");
+
+    let before = serial(&p, ".cairn/state/dev.json");
+    let (code, stdout, stderr) = run(
+        &p,
+        &["apply", "-e", "dev", "--refresh-only", "--auto-approve"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Recorded 2 change(s) made outside cairn in the state"),
+        "{stdout}"
+    );
+    assert_eq!(serial(&p, ".cairn/state/dev.json"), before + 1);
+    let (_, show, _) = run(
+        &p,
+        &[
+            "state",
+            "show",
+            "-e",
+            "dev",
+            "module.network.fake_network.vpc",
+        ],
+    );
+    assert!(show.contains("\"renamed-by-hand\""), "{show}");
+    let (_, list, _) = run(&p, &["state", "list", "-e", "dev"]);
+    assert!(!list.contains("zone-b"), "{list}");
+
+    // Accepted: no drift any more, but the spec still differs, and drift says so.
+    let (code, stdout, stderr) = run(&p, &["drift", "-e", "dev"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("No drift."), "{stdout}");
+    assert!(
+        stdout
+            .contains("Plan: 1 to add, 2 to change, 0 to destroy; `cairn plan -e dev` shows them"),
+        "{stdout}"
+    );
+}

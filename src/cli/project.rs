@@ -12,8 +12,8 @@ use super::output::{Reported, use_color};
 use crate::addr::{AddrSelector, ResourceAddr};
 use crate::engine;
 use crate::graph::ConfigGraph;
-use crate::plan::Plan;
 use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
+use crate::plan::{Plan, PlanMode};
 use crate::providers::{Catalog, ProviderSet};
 use crate::spec::diagnostic::{Diagnostic, Sources};
 use crate::spec::load::load_environment;
@@ -62,6 +62,10 @@ pub struct PlanFlags {
     /// everything in the module). The plan warns that it is partial.
     #[arg(long = "target", value_name = "ADDRESS")]
     pub target: Vec<AddrSelector>,
+    /// Only read the cloud: the plan records in state what changed outside cairn, and changes
+    /// nothing in the cloud.
+    #[arg(long)]
+    pub refresh_only: bool,
     /// How many provider operations run at once.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub parallelism: usize,
@@ -200,6 +204,8 @@ impl Context {
             .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
         let providers = self.providers(&loaded, &configs)?;
 
+        let prior = state.clone();
+        let mut gone = Vec::new();
         let mut live = BTreeMap::new();
         if flags.refresh && !state.resources.is_empty() {
             let refreshed = engine::refresh(
@@ -213,6 +219,7 @@ impl Context {
             .await?;
             state = refreshed.state;
             live = refreshed.live;
+            gone = refreshed.gone;
         }
         let mut plan = make_plan(
             PlanInputs {
@@ -229,6 +236,12 @@ impl Context {
         .await
         .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
         plan.moved = moved;
+        plan.drift = crate::plan::drift::detect(&prior, &state, &gone, &self.catalog.schemas);
+        if options.mode == PlanMode::RefreshOnly {
+            // Nothing is planned against the cloud; the drift is the whole plan.
+            plan.changes.clear();
+            plan.outputs.clear();
+        }
         if !flags.target.is_empty() {
             crate::plan::target::restrict_to_targets(&mut plan, &flags.target);
         }

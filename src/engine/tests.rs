@@ -189,6 +189,7 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         outputs: Vec::new(),
         moved: Vec::new(),
         targets: Vec::new(),
+        drift: Vec::new(),
     }
 }
 

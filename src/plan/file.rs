@@ -454,6 +454,7 @@ mod tests {
             }],
             moved: Vec::new(),
             targets: Vec::new(),
+            drift: Vec::new(),
         }
     }
 

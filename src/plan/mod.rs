@@ -4,6 +4,7 @@
 //! refreshed state; `file` saves and loads it; `render` prints it; the engine executes it.
 
 pub mod diff;
+pub mod drift;
 pub mod file;
 pub mod moved;
 pub mod render;
@@ -39,6 +40,11 @@ pub struct Plan {
     /// `-target` addresses: when set, the plan covers only them and their dependencies.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Instances changed (`Update`) or deleted (`Delete`) outside cairn since the last apply,
+    /// found by refresh: Terraform's `resource_drift`. Informational in a normal plan; what a
+    /// refresh-only plan accepts into state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<ResourceChange>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +52,8 @@ pub struct Plan {
 pub enum PlanMode {
     Normal,
     Destroy,
+    /// Change nothing in the cloud: only record in state what refresh found (`--refresh-only`).
+    RefreshOnly,
 }
 
 /// Which state a plan was made against.
@@ -254,6 +262,9 @@ pub struct Summary {
 impl Plan {
     /// Whether apply would do anything. The one place that decides it.
     pub fn can_apply(&self) -> bool {
+        if self.mode == PlanMode::RefreshOnly {
+            return !self.drift.is_empty() || !self.moved.is_empty();
+        }
         !self.moved.is_empty()
             || self.changes.iter().any(|c| !c.is_noop())
             || self

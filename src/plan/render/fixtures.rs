@@ -147,6 +147,7 @@ fn plan(mode: PlanMode, changes: Vec<ResourceChange>, outputs: Vec<OutputChange>
         outputs,
         moved: Vec::new(),
         targets: Vec::new(),
+        drift: Vec::new(),
     }
 }
 

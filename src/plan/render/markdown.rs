@@ -15,6 +15,7 @@ pub fn render(plan: &Plan) -> String {
     let title = match plan.mode {
         PlanMode::Normal => "cairn plan",
         PlanMode::Destroy => "cairn destroy plan",
+        PlanMode::RefreshOnly => "cairn refresh-only plan",
     };
     out.push_str(&format!(
         "## {title} for {}\n\n",
@@ -23,6 +24,31 @@ pub fn render(plan: &Plan) -> String {
 
     if let Some(warning) = crate::plan::target::partial_plan_warning(plan) {
         out.push_str(&format!("> [!WARNING]\n> {}\n\n", escape_text(&warning)));
+    }
+
+    if !plan.drift.is_empty() {
+        out.push_str("### Changed outside cairn\n\n| Address | Change |\n| --- | --- |\n");
+        for d in &plan.drift {
+            let what = if d.action == Action::Delete {
+                "deleted".to_string()
+            } else {
+                changed_attributes(d)
+            };
+            out.push_str(&format!(
+                "| {} | {} |\n",
+                table_cell(&code_span(&d.address.to_string())),
+                table_cell(&what)
+            ));
+        }
+        out.push('\n');
+    }
+    if plan.mode == PlanMode::RefreshOnly {
+        out.push_str(if plan.drift.is_empty() {
+            "**No changes.** The cloud still matches the state.\n"
+        } else {
+            "This is a refresh-only plan: applying it records these values in state and changes nothing in the cloud.\n"
+        });
+        return out;
     }
 
     let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| !c.is_noop()).collect();
