@@ -498,3 +498,50 @@ fn refresh_only_shows_the_drift_as_a_plan_and_apply_accepts_it_into_state() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_markdown_for_a_pr_puts_risky_changes_first_and_warns_about_data() {
+    let p = applied();
+    let env = dev_env("").replace("name: demo,", "name: demo2,");
+    p.write("environments/dev.yaml", &env);
+    let (code, _, stderr) = run(
+        &p,
+        &[
+            "plan",
+            "-e",
+            "dev",
+            "--replace",
+            "fake_database.db",
+            "--markdown",
+            "plan.md",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    let md = p.read("plan.md");
+    assert!(
+        md.starts_with(
+            "## cairn plan for `dev`\n\n**Plan: 1 to add, 1 to change, 1 to destroy.**\n"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "> [!CAUTION]\n> **Data at risk:** this plan destroys or replaces 1 stateful resource"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("> - `fake_database.db` — replace (destroy, then create)"),
+        "{md}"
+    );
+    let replace = md.find("| 🟠").expect("a replacement row");
+    let update = md.find("| 🟡").expect("an update row");
+    assert!(replace < update, "replacements come first:\n{md}");
+    assert!(
+        md.contains("<details><summary>fake_database.db — replace"),
+        "{md}"
+    );
+    assert!(md.contains("```mermaid\n"), "{md}");
+    assert!(!md.contains(SECRET), "{md}");
+}
