@@ -240,7 +240,7 @@ impl FromStr for AddrSelector {
     fn from_str(input: &str) -> Result<AddrSelector, AddrParseError> {
         let parts: Vec<&str> = input.split('.').collect();
         let is_module_path = !parts.is_empty()
-            && parts.len() % 2 == 0
+            && parts.len().is_multiple_of(2)
             && parts
                 .chunks(2)
                 .all(|c| c[0] == "module" && !c[1].is_empty() && !c[1].contains('['));
