@@ -45,6 +45,16 @@ fn drift_finds_a_tag_changed_by_hand_and_a_deleted_subnet() {
         ("Tag.1.Value", "edited-by-hand"),
     ]);
     assert!(tagged.starts_with("HTTP/1.1 200"), "{tagged}");
+    // A bucket made by hand with the environment's tags, which no state tracks.
+    let made = moto.rest("PUT", "/hand-made-logs", "s3");
+    assert!(made.starts_with("HTTP/1.1 200"), "{made}");
+    let tagged = moto.rest_with_body(
+        "PUT",
+        "/hand-made-logs?tagging",
+        "s3",
+        "<Tagging><TagSet><Tag><Key>env</Key><Value>dev</Value></Tag></TagSet></Tagging>",
+    );
+    assert!(tagged.starts_with("HTTP/1.1 2"), "{tagged}");
     let subnet_id = state_id(&p, &moto, "aws_subnet.subnet[\"us-east-1b\"]");
     let deleted = moto.ec2(&[("Action", "DeleteSubnet"), ("SubnetId", &subnet_id)]);
     assert!(deleted.starts_with("HTTP/1.1 200"), "{deleted}");
@@ -69,12 +79,26 @@ fn drift_finds_a_tag_changed_by_hand_and_a_deleted_subnet() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Drift: 1 changed, 1 vanished outside cairn."),
+        stdout.contains("arn:aws:s3:::hand-made-logs (s3, provider `aws`)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Drift: 1 changed, 1 vanished outside cairn, 1 unmanaged."),
         "{stdout}"
     );
 
     let report: serde_json::Value = serde_json::from_str(&p.read("drift.json")).expect("JSON");
     assert_eq!(report["drifted"], true);
+    assert_eq!(report["unmanaged_checked"], true);
+    assert_eq!(
+        report["unmanaged"],
+        serde_json::json!([{
+            "id": "arn:aws:s3:::hand-made-logs",
+            "kind": "s3",
+            "provider": "aws",
+            "tags": { "env": "dev" }
+        }])
+    );
     let resources = report["resources"].as_array().expect("resources");
     let vpc = resources
         .iter()
@@ -106,6 +130,15 @@ fn drift_finds_a_tag_changed_by_hand_and_a_deleted_subnet() {
         stdout.contains("Apply complete! Resources: 1 added, 1 changed, 0 destroyed."),
         "{stdout}"
     );
+    // The hand-made bucket is still unmanaged; once it is gone, the check is clean.
+    let (code, stdout, stderr) = run(&p, &moto, &["drift", "-e", "dev"]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Drift: 0 changed, 0 vanished outside cairn, 1 unmanaged."),
+        "{stdout}"
+    );
+    let removed = moto.rest("DELETE", "/hand-made-logs", "s3");
+    assert!(removed.starts_with("HTTP/1.1 204"), "{removed}");
     let (code, stdout, stderr) = run(&p, &moto, &["drift", "-e", "dev"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 }

@@ -405,7 +405,7 @@ fn drift_reports_changes_and_vanished_objects_and_exits_2() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("Drift: 1 changed, 1 vanished outside cairn."),
+        stdout.contains("Drift: 1 changed, 1 vanished outside cairn, 0 unmanaged."),
         "{stdout}"
     );
     assert_eq!(
@@ -432,7 +432,7 @@ fn drift_reports_changes_and_vanished_objects_and_exits_2() {
     assert_eq!(subnet["planned_action"], "create");
     let md = p.read("drift.md");
     assert!(
-        md.contains("**Drift detected:** 1 changed outside cairn, 1 vanished."),
+        md.contains("**Drift detected:** 1 changed outside cairn, 1 vanished, 0 unmanaged."),
         "{md}"
     );
     assert!(

@@ -3,6 +3,7 @@
 //! vanished objects) and what a plan would still change; exits 0 when clean, 2 on drift, 1 on
 //! error. Nothing is written to state.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,8 +13,9 @@ use super::Outcome;
 use super::project::{Context, PlanFlags, parse_duration};
 use crate::plan::PlanMode;
 use crate::plan::diff::{PlanOptions, now_rfc3339};
-use crate::plan::drift::{render_markdown, report};
+use crate::plan::drift::{UnmanagedObject, render_markdown, report, unmanaged};
 use crate::plan::render::human;
+use crate::value::Value;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Exit codes: 0 no drift, 2 drift found, 1 error.
@@ -52,15 +54,24 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         mode: PlanMode::Normal,
         replace: Vec::new(),
     };
-    let (_, planned) = ctx.plan(&args.env, &flags, &options, "drift").await?;
+    let (loaded, planned) = ctx.plan(&args.env, &flags, &options, "drift").await?;
     let plan = &planned.plan;
-    let report = report(plan, now_rfc3339());
+    let unmanaged = find_unmanaged(&loaded.env, &planned).await?;
+    let report = report(plan, now_rfc3339(), unmanaged);
 
     if report.drifted {
-        print!("{}", human::render_drift(plan, ctx.color));
+        if !plan.drift.is_empty() {
+            print!("{}", human::render_drift(plan, ctx.color));
+        }
+        if !report.unmanaged.is_empty() {
+            println!("\nThese objects carry the environment's tags but are in no state:");
+            for u in &report.unmanaged {
+                println!("  {} ({}, provider `{}`)", u.id, u.kind, u.provider);
+            }
+        }
         println!(
-            "\nDrift: {} changed, {} vanished outside cairn.",
-            report.summary.changed, report.summary.vanished
+            "\nDrift: {} changed, {} vanished outside cairn, {} unmanaged.",
+            report.summary.changed, report.summary.vanished, report.summary.unmanaged
         );
     } else {
         println!("No drift. The cloud matches the state of the last apply.");
@@ -87,4 +98,36 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Asks every provider instance (one region each) for the objects carrying all of the
+/// environment's `tags:`, and keeps those no state instance stands for. `None` when the
+/// environment has no literal tags or no provider can search by tag.
+async fn find_unmanaged(
+    env: &crate::spec::model::Environment,
+    planned: &super::project::Planned,
+) -> anyhow::Result<Option<Vec<UnmanagedObject>>> {
+    let Some(Value::Map(tags)) = env.tags.as_ref().and_then(|t| t.as_literal()) else {
+        return Ok(None);
+    };
+    let tags: BTreeMap<String, String> = tags
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect();
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    let mut searched = false;
+    let mut found = Vec::new();
+    for (key, provider) in &planned.providers.instances {
+        let objects = provider
+            .find_tagged(&tags)
+            .await
+            .with_context(|| format!("searching provider `{key}` for the environment's tags"))?;
+        if let Some(objects) = objects {
+            searched = true;
+            found.extend(objects.into_iter().map(|o| (key.clone(), o)));
+        }
+    }
+    Ok(searched.then(|| unmanaged(found, &planned.state)))
 }

@@ -104,10 +104,65 @@ pub struct DriftReport {
     /// What a plan would still do to make the cloud match the spec, drift included: restoring
     /// drifted attributes, re-creating what vanished, and spec edits not applied yet.
     pub pending_changes: Vec<PendingChange>,
-    /// Whether unmanaged resources carrying the environment's tags were looked for. Not yet:
-    /// always false, and `unmanaged` always empty.
+    /// Whether unmanaged resources carrying the environment's tags were looked for: false when
+    /// the environment has no `tags:` or no provider can search by tag.
     pub unmanaged_checked: bool,
-    pub unmanaged: Vec<serde_json::Value>,
+    /// Objects that carry every one of the environment's tags but that no state tracks.
+    pub unmanaged: Vec<UnmanagedObject>,
+}
+
+/// An object carrying the environment's tags that is in no state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnmanagedObject {
+    /// Its global id: an AWS ARN.
+    pub id: String,
+    /// The cloud's name for its kind (`ec2:vpc`, `s3`).
+    pub kind: String,
+    /// The provider instance whose region it was found in (`aws`, `aws.dr`).
+    pub provider: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The found objects no instance of `state` stands for: an object is tracked when its id is an
+/// instance's `arn` attribute, or ends with an instance's id (`…:vpc/vpc-1`, `arn:aws:s3:::name`).
+pub fn unmanaged(
+    found: Vec<(String, crate::providers::TaggedObject)>,
+    state: &State,
+) -> Vec<UnmanagedObject> {
+    let mut arns = std::collections::BTreeSet::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for rs in state.resources.values() {
+        if let Some(arn) = rs.attributes.get("arn").and_then(Value::as_str) {
+            arns.insert(arn.to_string());
+        }
+        if let Some(id) = rs.id.as_deref().filter(|id| !id.is_empty()) {
+            ids.insert(id.to_string());
+        }
+    }
+    for old in &state.deposed {
+        ids.insert(old.id.clone());
+    }
+    let tracked = |global: &str| {
+        arns.contains(global)
+            || global
+                .rsplit(['/', ':'])
+                .next()
+                .is_some_and(|tail| ids.contains(tail))
+            || ids.contains(global)
+    };
+    let mut out: Vec<UnmanagedObject> = found
+        .into_iter()
+        .filter(|(_, o)| !tracked(&o.id))
+        .map(|(provider, o)| UnmanagedObject {
+            id: o.id,
+            kind: o.kind,
+            provider,
+            tags: o.tags,
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.dedup_by(|a, b| a.id == b.id);
+    out
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -120,6 +175,7 @@ pub struct StateInfo {
 pub struct DriftSummary {
     pub changed: usize,
     pub vanished: usize,
+    pub unmanaged: usize,
     pub pending_changes: usize,
 }
 
@@ -158,7 +214,13 @@ pub struct PendingChange {
 }
 
 /// Sums up a plan made after refresh: its `drift`, and its changes as what is pending.
-pub fn report(plan: &Plan, checked_at: String) -> DriftReport {
+/// `unmanaged`: what a search by the environment's tags found untracked, or `None` when no
+/// search could be made.
+pub fn report(
+    plan: &Plan,
+    checked_at: String,
+    unmanaged: Option<Vec<UnmanagedObject>>,
+) -> DriftReport {
     let resources: Vec<DriftedResource> = plan
         .drift
         .iter()
@@ -212,6 +274,7 @@ pub fn report(plan: &Plan, checked_at: String) -> DriftReport {
     let summary = DriftSummary {
         changed: resources.iter().filter(|r| r.status == "changed").count(),
         vanished: resources.iter().filter(|r| r.status == "vanished").count(),
+        unmanaged: unmanaged.as_ref().map_or(0, Vec::len),
         pending_changes: pending_changes.len(),
     };
     DriftReport {
@@ -223,12 +286,12 @@ pub fn report(plan: &Plan, checked_at: String) -> DriftReport {
             lineage: plan.prior_state.lineage.clone(),
             serial: plan.prior_state.serial,
         },
-        drifted: !resources.is_empty(),
+        drifted: !resources.is_empty() || unmanaged.as_ref().is_some_and(|u| !u.is_empty()),
         summary,
         resources,
         pending_changes,
-        unmanaged_checked: false,
-        unmanaged: Vec::new(),
+        unmanaged_checked: unmanaged.is_some(),
+        unmanaged: unmanaged.unwrap_or_default(),
     }
 }
 
@@ -251,9 +314,18 @@ pub fn render_markdown(report: &DriftReport) -> String {
         out.push_str("**No drift.** The cloud matches the state of the last apply.\n");
     } else {
         out.push_str(&format!(
-            "**Drift detected:** {} changed outside cairn, {} vanished.\n",
-            report.summary.changed, report.summary.vanished
+            "**Drift detected:** {} changed outside cairn, {} vanished, {} unmanaged.\n",
+            report.summary.changed, report.summary.vanished, report.summary.unmanaged
         ));
+        if !report.unmanaged.is_empty() {
+            out.push_str("\n### Carry the environment's tags but are in no state\n\n");
+            for u in &report.unmanaged {
+                out.push_str(&format!(
+                    "- `{}` ({}, provider `{}`)\n",
+                    u.id, u.kind, u.provider
+                ));
+            }
+        }
         for r in &report.resources {
             out.push_str(&format!(
                 "\n### `{}` {}\n\n",

@@ -205,6 +205,14 @@ impl Moto {
             .unwrap_or_else(|| panic!("moto did not answer {method} {path}"))
     }
 
+    /// A REST-protocol call with an XML body, such as S3 PutBucketTagging's. (Sent as a form,
+    /// the body would be consumed as form fields before moto reads it.)
+    pub fn rest_with_body(&self, method: &str, path: &str, service: &str, body: &str) -> String {
+        let xml = [("Content-Type", "application/xml")];
+        self.request("us-east-1", method, path, service, &xml, body)
+            .unwrap_or_else(|| panic!("moto did not answer {method} {path}"))
+    }
+
     /// S3 ListBuckets: the response with every bucket name in it.
     pub fn s3_list_buckets(&self) -> String {
         self.try_request("GET", "/", "s3", "")
