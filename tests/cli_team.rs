@@ -178,8 +178,15 @@ fn moved_entries_rename_without_replacing_also_across_modules() {
         "{stdout}"
     );
 
-    let (code, stdout, stderr) = run(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    // Saved and applied later, as CI does: the plan file carries the moves.
+    let (code, _, stderr) = run(&p, &["plan", "-e", "dev", "--out", "moved.cairn"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(&p, &["apply", "moved.cairn"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("fake_database.database: moved from fake_database.db"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("Apply complete! Resources: 0 added, 0 changed, 0 destroyed."),
         "{stdout}"
