@@ -152,6 +152,114 @@ impl<'de> Deserialize<'de> for ResourceAddr {
     }
 }
 
+/// What `-target`, `state mv`, `state rm` and `moved:` name: a whole module call, every
+/// instance of one resource, or one instance. Terraform's addresses, so `module.network` means
+/// everything in that module, nested modules included.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AddrSelector {
+    /// `module.network`, `module.a.module.b`.
+    Module(Vec<String>),
+    /// `module.network.aws_subnet.public`: every instance, whatever its key.
+    Resource(ResourceAddr),
+    /// `aws_subnet.public["a"]`, or `aws_vpc.main` for a resource without count or for_each.
+    Instance(ResourceAddr),
+}
+
+impl AddrSelector {
+    /// Whether `addr` is one of the instances this selector names.
+    pub fn matches(&self, addr: &ResourceAddr) -> bool {
+        match self {
+            AddrSelector::Module(path) => addr.module.starts_with(path),
+            AddrSelector::Resource(r) => {
+                addr.module == r.module
+                    && addr.mode == r.mode
+                    && addr.resource_type == r.resource_type
+                    && addr.name == r.name
+            }
+            AddrSelector::Instance(i) => addr == i,
+        }
+    }
+
+    /// Where `addr` (which this selector matches) lands when the selector is renamed to `to`;
+    /// `None` when the two name different kinds of thing (a module and a resource) or when
+    /// `addr` does not match.
+    pub fn rebase(&self, addr: &ResourceAddr, to: &AddrSelector) -> Option<ResourceAddr> {
+        if !self.matches(addr) {
+            return None;
+        }
+        match (self, to) {
+            (AddrSelector::Module(from), AddrSelector::Module(to)) => {
+                let mut moved = addr.clone();
+                moved.module = to.clone();
+                moved
+                    .module
+                    .extend(addr.module[from.len()..].iter().cloned());
+                Some(moved)
+            }
+            (AddrSelector::Resource(_), AddrSelector::Resource(to)) => Some(ResourceAddr {
+                key: addr.key.clone(),
+                ..to.clone()
+            }),
+            // A resource without count or for_each is named the same way as an instance.
+            (AddrSelector::Resource(_), AddrSelector::Instance(to)) if addr.key.is_none() => {
+                Some(to.clone())
+            }
+            (AddrSelector::Instance(_), AddrSelector::Instance(to)) => Some(to.clone()),
+            (AddrSelector::Instance(_), AddrSelector::Resource(to)) if to.key.is_none() => {
+                Some(to.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// The resource type the selector names, if it names one.
+    pub fn resource_type(&self) -> Option<&str> {
+        match self {
+            AddrSelector::Module(_) => None,
+            AddrSelector::Resource(r) | AddrSelector::Instance(r) => Some(&r.resource_type),
+        }
+    }
+}
+
+impl fmt::Display for AddrSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AddrSelector::Module(path) => {
+                let parts: Vec<String> = path.iter().map(|m| format!("module.{m}")).collect();
+                write!(f, "{}", parts.join("."))
+            }
+            AddrSelector::Resource(r) => write!(f, "{}", r.resource_address()),
+            AddrSelector::Instance(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+impl FromStr for AddrSelector {
+    type Err = AddrParseError;
+
+    fn from_str(input: &str) -> Result<AddrSelector, AddrParseError> {
+        let parts: Vec<&str> = input.split('.').collect();
+        let is_module_path = !parts.is_empty()
+            && parts.len().is_multiple_of(2)
+            && parts
+                .chunks(2)
+                .all(|c| c[0] == "module" && !c[1].is_empty() && !c[1].contains('['));
+        if is_module_path {
+            return Ok(AddrSelector::Module(
+                parts.chunks(2).map(|c| c[1].to_string()).collect(),
+            ));
+        }
+        let addr: ResourceAddr = input.parse()?;
+        // Without a key, the address names a resource; whether it has one instance or many is
+        // known only from state or spec, and `matches` treats both alike.
+        Ok(if addr.key.is_some() {
+            AddrSelector::Instance(addr)
+        } else {
+            AddrSelector::Resource(addr)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +275,33 @@ mod tests {
             let addr: ResourceAddr = text.parse().unwrap();
             assert_eq!(addr.to_string(), text);
         }
+    }
+
+    #[test]
+    fn selectors_name_modules_resources_and_instances() {
+        let subnet: ResourceAddr = "module.net.fake_subnet.s[\"a\"]".parse().unwrap();
+        let module: AddrSelector = "module.net".parse().unwrap();
+        let resource: AddrSelector = "module.net.fake_subnet.s".parse().unwrap();
+        let instance: AddrSelector = "module.net.fake_subnet.s[\"a\"]".parse().unwrap();
+        let other: AddrSelector = "fake_subnet.s".parse().unwrap();
+        assert!(module.matches(&subnet) && resource.matches(&subnet) && instance.matches(&subnet));
+        assert!(!other.matches(&subnet));
+        assert_eq!(module.to_string(), "module.net");
+        let to: AddrSelector = "module.core".parse().unwrap();
+        assert_eq!(
+            module.rebase(&subnet, &to).unwrap().to_string(),
+            "module.core.fake_subnet.s[\"a\"]"
+        );
+        let to: AddrSelector = "module.net.fake_subnet.t".parse().unwrap();
+        assert_eq!(
+            resource.rebase(&subnet, &to).unwrap().to_string(),
+            "module.net.fake_subnet.t[\"a\"]"
+        );
+        assert_eq!(
+            module.rebase(&subnet, &other),
+            None,
+            "a module is not a resource"
+        );
     }
 
     #[test]

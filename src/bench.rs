@@ -353,6 +353,9 @@ pub fn layered_workload(
         providers: Vec::new(),
         changes,
         outputs: Vec::new(),
+        moved: Vec::new(),
+        targets: Vec::new(),
+        drift: Vec::new(),
     };
     LayeredWorkload { plan, latency_ms }
 }

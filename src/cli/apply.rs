@@ -50,7 +50,11 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         anyhow::bail!("say what to apply: `cairn apply -e ENV` or `cairn apply PLANFILE`");
     };
     let options = PlanOptions {
-        mode: PlanMode::Normal,
+        mode: if args.flags.refresh_only {
+            PlanMode::RefreshOnly
+        } else {
+            PlanMode::Normal
+        },
         replace: args.flags.replace.clone(),
     };
     let question =
@@ -88,7 +92,7 @@ async fn plan_confirm_execute(
     question: &str,
 ) -> anyhow::Result<Outcome> {
     let operation = match options.mode {
-        PlanMode::Normal => "apply",
+        PlanMode::Normal | PlanMode::RefreshOnly => "apply",
         PlanMode::Destroy => "destroy",
     };
     let (_, planned) = ctx.plan(env, flags, options, operation).await?;
@@ -146,6 +150,29 @@ async fn apply_saved(
     execute(&plan, state, store.as_ref(), &providers, flags.parallelism).await
 }
 
+/// A refresh-only apply: state takes what the cloud reported (and the `moved:` renames); the
+/// cloud is not touched.
+async fn accept_drift(
+    plan: &Plan,
+    mut state: State,
+    store: &dyn StateStore,
+) -> anyhow::Result<Outcome> {
+    let renames: Vec<_> = plan
+        .moved
+        .iter()
+        .map(|m| (m.from.clone(), m.to.clone()))
+        .collect();
+    crate::state::surgery::rename(&mut state, &renames);
+    crate::plan::drift::accept(&mut state, plan);
+    store.save(&mut state).await?;
+    println!(
+        "Apply complete! Recorded {} change(s) made outside cairn in the state (serial {}); nothing in the cloud changed.",
+        plan.drift.len(),
+        state.serial
+    );
+    Ok(Outcome::Success)
+}
+
 /// Runs the engine with progress output and Ctrl-C handling, then reports the outcome.
 async fn execute(
     plan: &Plan,
@@ -173,6 +200,24 @@ async fn execute(
         })
     };
     println!();
+    let mut state = state;
+    if plan.mode == PlanMode::RefreshOnly {
+        return accept_drift(plan, state, store).await;
+    }
+    if !plan.moved.is_empty() {
+        // Renames are recorded before any operation, so an apply interrupted later still
+        // finds each moved object under the address the spec gives it.
+        let renames: Vec<_> = plan
+            .moved
+            .iter()
+            .map(|m| (m.from.clone(), m.to.clone()))
+            .collect();
+        crate::state::surgery::rename(&mut state, &renames);
+        store.save(&mut state).await?;
+        for m in &plan.moved {
+            println!("{}: moved from {}", m.to, m.from);
+        }
+    }
     let hooks = Progress::start();
     let outcome = engine::apply(
         plan,

@@ -5,6 +5,7 @@
 mod apply;
 mod bench;
 mod completions;
+mod drift;
 mod graph;
 mod import;
 mod output;
@@ -31,7 +32,9 @@ Examples:
   cairn apply plan.cairn
   cairn destroy -e dev
   cairn graph -e dev --format mermaid
+  cairn drift -e prd --json drift.json
   cairn state list -e dev
+  cairn state mv -e dev aws_vpc.main aws_vpc.core
   cairn import -e dev aws_vpc.main vpc-0a1b2c3d
   cairn schema fake_network";
 
@@ -62,6 +65,8 @@ pub enum Command {
     Apply(apply::Args),
     /// Delete every resource of an environment, in reverse dependency order.
     Destroy(apply::DestroyArgs),
+    /// Report what changed in the cloud outside cairn (exit 2 on drift).
+    Drift(drift::Args),
     /// Render a saved plan file.
     Show(show::Args),
     /// Print the dependency graph as DOT or Mermaid.
@@ -109,6 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Plan(args) => plan::run(&ctx, args).await,
             Command::Apply(args) => apply::run(&ctx, args).await,
             Command::Destroy(args) => apply::destroy(&ctx, args).await,
+            Command::Drift(args) => drift::run(&ctx, args).await,
             Command::Show(args) => show::run(&ctx, args),
             Command::Graph(args) => graph::run(&ctx, args).await,
             Command::Import(args) => import::run(&ctx, args).await,

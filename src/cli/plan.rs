@@ -39,6 +39,8 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let options = PlanOptions {
         mode: if args.destroy {
             PlanMode::Destroy
+        } else if args.flags.refresh_only {
+            PlanMode::RefreshOnly
         } else {
             PlanMode::Normal
         },

@@ -9,11 +9,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::output::{Reported, use_color};
-use crate::addr::ResourceAddr;
+use crate::addr::{AddrSelector, ResourceAddr};
 use crate::engine;
 use crate::graph::ConfigGraph;
-use crate::plan::Plan;
 use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
+use crate::plan::{Plan, PlanMode};
 use crate::providers::{Catalog, ProviderSet};
 use crate::spec::diagnostic::{Diagnostic, Sources};
 use crate::spec::load::load_environment;
@@ -58,6 +58,14 @@ pub struct PlanFlags {
     /// Replace this instance even if nothing forces it (repeatable).
     #[arg(long = "replace", value_name = "ADDRESS")]
     pub replace: Vec<ResourceAddr>,
+    /// Plan only this address and what it depends on (repeatable; `module.NAME` targets
+    /// everything in the module). The plan warns that it is partial.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub target: Vec<AddrSelector>,
+    /// Only read the cloud: the plan records in state what changed outside cairn, and changes
+    /// nothing in the cloud.
+    #[arg(long)]
+    pub refresh_only: bool,
     /// How many provider operations run at once.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub parallelism: usize,
@@ -187,12 +195,17 @@ impl Context {
             .map_err(lock_error)?;
         let stored = store.load().await?;
         let mut state = stored.clone().unwrap_or_else(|| State::new(env));
+        // Renames first: refresh and diff then see each moved object under its new address.
+        let moved = crate::plan::moved::resolve_moves(&loaded.env, &mut state)
+            .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
 
         // Providers come from the spec's provider blocks, evaluated without touching resources.
         let configs = crate::spec::evaluate::provider_configs(&loaded.env)
             .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
         let providers = self.providers(&loaded, &configs)?;
 
+        let prior = state.clone();
+        let mut gone = Vec::new();
         let mut live = BTreeMap::new();
         if flags.refresh && !state.resources.is_empty() {
             let refreshed = engine::refresh(
@@ -206,6 +219,7 @@ impl Context {
             .await?;
             state = refreshed.state;
             live = refreshed.live;
+            gone = refreshed.gone;
         }
         let mut plan = make_plan(
             PlanInputs {
@@ -221,6 +235,16 @@ impl Context {
         )
         .await
         .map_err(|d| diagnostics_error(&loaded.sources, &d))?;
+        plan.moved = moved;
+        plan.drift = crate::plan::drift::detect(&prior, &state, &gone, &self.catalog.schemas);
+        if options.mode == PlanMode::RefreshOnly {
+            // Nothing is planned against the cloud; the drift is the whole plan.
+            plan.changes.clear();
+            plan.outputs.clear();
+        }
+        if !flags.target.is_empty() {
+            crate::plan::target::restrict_to_targets(&mut plan, &flags.target);
+        }
         // A saved plan must find this state again without reading the YAML.
         let Backend::Local { path } = &loaded.env.backend;
         plan.prior_state.path = path.as_ref().map(|p| p.to_string_lossy().into_owned());

@@ -1,9 +1,15 @@
-//! `cairn state list|show`: what state records for an environment.
+//! `cairn state list|show|mv|rm`: what state records for an environment, and the surgery a team
+//! needs after refactoring (rename without replacing, forget without destroying). Every change
+//! is a new serial, saved under the lock with the previous file kept as a backup.
+
+use std::time::Duration;
 
 use super::Outcome;
-use super::project::{Context, show_value};
-use crate::addr::ResourceAddr;
+use super::project::{Context, lock_error, parse_duration, show_value};
+use crate::addr::{AddrSelector, ResourceAddr};
 use crate::spec::model::Backend;
+use crate::state::surgery::{move_addresses, remove_addresses};
+use crate::state::{LockInfo, State, StateStore};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -18,11 +24,47 @@ pub enum Command {
         #[arg(short, long = "env", value_name = "ENV")]
         env: String,
     },
+    /// Rename an instance, a resource (every instance) or a module in state; the cloud is not
+    /// touched. Refused when the destination is already in state.
+    #[command(after_help = "Examples:
+  cairn state mv -e dev aws_vpc.main aws_vpc.core
+  cairn state mv -e dev module.net module.network
+  cairn state mv -e dev 'aws_subnet.public[0]' 'aws_subnet.public[\"a\"]'")]
+    Mv {
+        #[arg(short, long = "env", value_name = "ENV")]
+        env: String,
+        from: AddrSelector,
+        to: AddrSelector,
+        #[command(flatten)]
+        lock: LockFlags,
+    },
+    /// Forget instances: cairn stops managing them, and the cloud objects stay as they are.
+    #[command(after_help = "Examples:
+  cairn state rm -e dev aws_s3_bucket.legacy
+  cairn state rm -e dev module.old_network")]
+    Rm {
+        #[arg(short, long = "env", value_name = "ENV")]
+        env: String,
+        #[arg(required = true, value_name = "ADDRESS")]
+        addresses: Vec<AddrSelector>,
+        #[command(flatten)]
+        lock: LockFlags,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LockFlags {
+    /// How long to wait for a state lock held by someone else, e.g. 30s (default: fail at once).
+    #[arg(long, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: Duration,
 }
 
 pub async fn run(ctx: &Context, cmd: Command) -> anyhow::Result<Outcome> {
     let env = match &cmd {
-        Command::List { env } | Command::Show { env, .. } => env.clone(),
+        Command::List { env }
+        | Command::Show { env, .. }
+        | Command::Mv { env, .. }
+        | Command::Rm { env, .. } => env.clone(),
     };
     // The backend is configured in the environment file; a broken file still leaves the default.
     let backend = ctx
@@ -30,44 +72,108 @@ pub async fn run(ctx: &Context, cmd: Command) -> anyhow::Result<Outcome> {
         .map(|l| l.env.backend)
         .unwrap_or(Backend::Local { path: None });
     let store = ctx.store(&env, &backend);
-    let Some(state) = store.load().await? else {
-        anyhow::bail!(
-            "environment `{env}` has no state yet ({}): nothing has been applied",
-            store.describe()
-        );
-    };
     match cmd {
         Command::List { .. } => {
-            for addr in state.resources.keys() {
+            for addr in existing(&*store, &env).await?.resources.keys() {
                 println!("{addr}");
             }
         }
-        Command::Show { address, .. } => {
-            let Some(rs) = state.resources.get(&address) else {
-                anyhow::bail!(
-                    "{address} is not in the state of `{env}`; `cairn state list -e {env}` lists what is"
-                );
-            };
-            println!("# {address}");
-            println!("type     = {}", rs.resource_type);
-            println!("provider = {}", rs.provider);
-            let mode = match rs.mode {
-                crate::addr::ResourceMode::Managed => "managed",
-                crate::addr::ResourceMode::Data => "data",
-            };
-            println!("mode     = {mode}");
-            println!(
-                "id       = {}",
-                rs.id.as_deref().unwrap_or("(pending create)")
-            );
-            if let Some(attrs) = rs.attributes.as_map() {
-                let width = attrs.keys().map(String::len).max().unwrap_or(0);
-                println!();
-                for (k, v) in attrs {
-                    println!("{k:width$} = {}", show_value(v));
-                }
+        Command::Show { address, .. } => show(&existing(&*store, &env).await?, &address, &env)?,
+        Command::Mv { from, to, lock, .. } => {
+            let _lock = store
+                .lock(LockInfo::for_current_process("state mv"), lock.lock_timeout)
+                .await
+                .map_err(lock_error)?;
+            let mut state = existing(&*store, &env).await?;
+            let moves = move_addresses(&mut state, &from, &to)?;
+            let serial = state.serial;
+            store.save(&mut state).await?;
+            for (old, new) in &moves {
+                println!("Moved {old} to {new}");
             }
+            println!(
+                "\nSuccessfully moved {} in state. Nothing in the cloud changed.",
+                objects(moves.len())
+            );
+            print_saved(&*store, serial, state.serial);
+        }
+        Command::Rm {
+            addresses, lock, ..
+        } => {
+            let _lock = store
+                .lock(LockInfo::for_current_process("state rm"), lock.lock_timeout)
+                .await
+                .map_err(lock_error)?;
+            let mut state = existing(&*store, &env).await?;
+            let mut gone = Vec::new();
+            for selector in &addresses {
+                gone.extend(remove_addresses(&mut state, selector)?);
+            }
+            let serial = state.serial;
+            store.save(&mut state).await?;
+            for addr in &gone {
+                println!("Removed {addr}");
+            }
+            println!(
+                "\nSuccessfully removed {} from state. The cloud objects still exist: cairn no longer manages them.\nIf the spec still declares them, the next plan creates new ones; `cairn import` adopts an object again.",
+                objects(gone.len())
+            );
+            print_saved(&*store, serial, state.serial);
         }
     }
     Ok(Outcome::Success)
+}
+
+async fn existing(store: &dyn StateStore, env: &str) -> anyhow::Result<State> {
+    match store.load().await? {
+        Some(state) => Ok(state),
+        None => anyhow::bail!(
+            "environment `{env}` has no state yet ({}): nothing has been applied",
+            store.describe()
+        ),
+    }
+}
+
+fn objects(n: usize) -> String {
+    if n == 1 {
+        "1 object".to_string()
+    } else {
+        format!("{n} objects")
+    }
+}
+
+fn print_saved(store: &dyn StateStore, before: u64, after: u64) {
+    let backup = store
+        .backup_hint()
+        .map(|b| format!("; the previous state is kept in {b}"))
+        .unwrap_or_default();
+    println!("State serial {before} -> {after}{backup}.");
+}
+
+fn show(state: &State, address: &ResourceAddr, env: &str) -> anyhow::Result<()> {
+    let Some(rs) = state.resources.get(address) else {
+        anyhow::bail!(
+            "{address} is not in the state of `{env}`; `cairn state list -e {env}` lists what is"
+        );
+    };
+    println!("# {address}");
+    println!("type     = {}", rs.resource_type);
+    println!("provider = {}", rs.provider);
+    let mode = match rs.mode {
+        crate::addr::ResourceMode::Managed => "managed",
+        crate::addr::ResourceMode::Data => "data",
+    };
+    println!("mode     = {mode}");
+    println!(
+        "id       = {}",
+        rs.id.as_deref().unwrap_or("(pending create)")
+    );
+    if let Some(attrs) = rs.attributes.as_map() {
+        let width = attrs.keys().map(String::len).max().unwrap_or(0);
+        println!();
+        for (k, v) in attrs {
+            println!("{k:width$} = {}", show_value(v));
+        }
+    }
+    Ok(())
 }

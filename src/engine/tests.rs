@@ -187,6 +187,9 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
         providers: Vec::new(),
         changes,
         outputs: Vec::new(),
+        moved: Vec::new(),
+        targets: Vec::new(),
+        drift: Vec::new(),
     }
 }
 

@@ -204,6 +204,9 @@ pub async fn make_plan(
         providers: evaluated.providers,
         changes,
         outputs,
+        moved: Vec::new(),
+        targets: Vec::new(),
+        drift: Vec::new(),
     })
 }
 
@@ -559,7 +562,7 @@ fn prevent_destroy_error(addr: &ResourceAddr, span: &Span, why: &str) -> Diagnos
 
 /// The top-level attribute diffs for renderers: every attribute that has a value before or
 /// after, sensitive values kept wrapped.
-fn attribute_changes(
+pub(crate) fn attribute_changes(
     schema: &Schema,
     before: Option<&Value>,
     after: Option<&BTreeMap<String, Value>>,

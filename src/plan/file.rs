@@ -452,6 +452,9 @@ mod tests {
                 after: None,
                 sensitive: false,
             }],
+            moved: Vec::new(),
+            targets: Vec::new(),
+            drift: Vec::new(),
         }
     }
 

@@ -4,8 +4,11 @@
 //! refreshed state; `file` saves and loads it; `render` prints it; the engine executes it.
 
 pub mod diff;
+pub mod drift;
 pub mod file;
+pub mod moved;
 pub mod render;
+pub mod target;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +34,17 @@ pub struct Plan {
     /// One entry per resource instance in the spec or the state, in dependency order.
     pub changes: Vec<ResourceChange>,
     pub outputs: Vec<OutputChange>,
+    /// Instances renamed by the spec's `moved:` entries; apply records the new addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<moved::Moved>,
+    /// `-target` addresses: when set, the plan covers only them and their dependencies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// Instances changed (`Update`) or deleted (`Delete`) outside cairn since the last apply,
+    /// found by refresh: Terraform's `resource_drift`. Informational in a normal plan; what a
+    /// refresh-only plan accepts into state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<ResourceChange>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +52,8 @@ pub struct Plan {
 pub enum PlanMode {
     Normal,
     Destroy,
+    /// Change nothing in the cloud: only record in state what refresh found (`--refresh-only`).
+    RefreshOnly,
 }
 
 /// Which state a plan was made against.
@@ -246,7 +262,11 @@ pub struct Summary {
 impl Plan {
     /// Whether apply would do anything. The one place that decides it.
     pub fn can_apply(&self) -> bool {
-        self.changes.iter().any(|c| !c.is_noop())
+        if self.mode == PlanMode::RefreshOnly {
+            return !self.drift.is_empty() || !self.moved.is_empty();
+        }
+        !self.moved.is_empty()
+            || self.changes.iter().any(|c| !c.is_noop())
             || self
                 .outputs
                 .iter()
@@ -275,6 +295,14 @@ impl Plan {
             }
         }
         s
+    }
+
+    /// Where state had `address` before a `moved:` entry renamed it.
+    pub fn moved_from(&self, address: &ResourceAddr) -> Option<&ResourceAddr> {
+        self.moved
+            .iter()
+            .find(|m| &m.to == address)
+            .map(|m| &m.from)
     }
 
     pub fn change(&self, address: &ResourceAddr) -> Option<&ResourceChange> {

@@ -12,11 +12,12 @@ use super::diagnostic::{Diagnostic, Sources, did_you_mean};
 use super::duration::parse_duration;
 use super::expr::{Expr, ExprKind, parse_template};
 use super::model::{
-    Backend, Environment, InputDecl, Lifecycle, Module, ModuleCall, Name, OutputDecl,
+    Backend, Environment, InputDecl, Lifecycle, Module, ModuleCall, MovedEntry, Name, OutputDecl,
     ProviderBlock, ResourceBlock,
 };
 use super::span::Span;
 use super::yaml::{self, Key, Node, NodeKind};
+use crate::addr::AddrSelector;
 use crate::providers::Timeouts;
 use crate::schema::check::{coerce, parse_type};
 use crate::schema::{AttrType, Presence, SchemaRegistry};
@@ -40,6 +41,7 @@ const ENV_KEYS: &[&str] = &[
     "modules",
     "resources",
     "outputs",
+    "moved",
 ];
 const MODULE_KEYS: &[&str] = &[
     "description",
@@ -48,6 +50,7 @@ const MODULE_KEYS: &[&str] = &[
     "modules",
     "resources",
     "outputs",
+    "moved",
 ];
 const RESOURCE_KEYS: &[&str] = &[
     "type",
@@ -331,10 +334,68 @@ impl Loader<'_> {
                     }
                 }
                 "outputs" => module.outputs = self.outputs(value),
+                "moved" => module.moved = self.moved(value),
                 _ => {}
             }
         }
         Some(module)
+    }
+
+    /// `moved: [{ from: ADDRESS, to: ADDRESS }]`.
+    fn moved(&mut self, node: &Node) -> Vec<MovedEntry> {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.diags.push(
+                Diagnostic::error_at(
+                    format!("`moved` must be a list, found {}", node.describe()),
+                    &node.span,
+                )
+                .with_help("write e.g. `moved: [{ from: aws_vpc.main, to: aws_vpc.core }]`"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(fields) = self.mapping(item, "a `moved` entry") else {
+                continue;
+            };
+            self.check_keys(fields, &["from", "to"], "a `moved` entry");
+            let mut ends = [None, None];
+            for (k, v) in fields {
+                let slot = match k.name.as_str() {
+                    "from" => 0,
+                    "to" => 1,
+                    _ => continue,
+                };
+                let Some(name) = self.string(v, &format!("`{}`", k.name)) else {
+                    continue;
+                };
+                match name.text.parse::<AddrSelector>() {
+                    Ok(sel) => ends[slot] = Some((sel, name.span)),
+                    Err(e) => self
+                        .diags
+                        .push(Diagnostic::error_at(e.to_string(), &name.span)),
+                }
+            }
+            match ends {
+                [Some((from, from_span)), Some((to, to_span))] => out.push(MovedEntry {
+                    from,
+                    to,
+                    from_span,
+                    to_span,
+                }),
+                _ => {
+                    // A bad address was reported already; only a missing key is new.
+                    let has = |key: &str| fields.iter().any(|(k, _)| k.name == key);
+                    if !has("from") || !has("to") {
+                        self.diags.push(Diagnostic::error_at(
+                            "a `moved` entry needs both `from` and `to`",
+                            &item.span,
+                        ));
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn inputs(&mut self, node: &Node) -> Vec<InputDecl> {

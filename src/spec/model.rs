@@ -61,6 +61,18 @@ pub struct Module {
     pub resources: Vec<ResourceBlock>,
     pub modules: Vec<ModuleCall>,
     pub outputs: Vec<OutputDecl>,
+    /// `moved:` entries: addresses renamed in this module, relative to it.
+    pub moved: Vec<MovedEntry>,
+}
+
+/// One `moved: [{ from, to }]` entry: what state calls `from` is now `to`, so the plan renames
+/// it instead of destroying and re-creating it.
+#[derive(Clone, Debug)]
+pub struct MovedEntry {
+    pub from: crate::addr::AddrSelector,
+    pub to: crate::addr::AddrSelector,
+    pub from_span: Span,
+    pub to_span: Span,
 }
 
 impl Module {

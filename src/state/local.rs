@@ -125,6 +125,10 @@ impl StateStore for LocalStore {
         format!("local file {}", self.display_path)
     }
 
+    fn backup_hint(&self) -> Option<String> {
+        Some(format!("{}.backup", self.display_path))
+    }
+
     async fn load(&self) -> Result<Option<State>, StateError> {
         self.read()
     }

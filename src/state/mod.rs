@@ -6,6 +6,7 @@
 
 pub mod local;
 pub mod lock;
+pub mod surgery;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -206,6 +207,11 @@ pub trait StateLock: Send + Sync {
 pub trait StateStore: Send + Sync {
     /// A short description for messages: `local file .cairn/state/dev.json`.
     fn describe(&self) -> String;
+    /// Where the state as it was before the last save is kept, for messages after a change a
+    /// user may want to undo; `None` when the backend keeps no such copy.
+    fn backup_hint(&self) -> Option<String> {
+        None
+    }
     /// The stored state, or `None` when the environment has none yet.
     async fn load(&self) -> Result<Option<State>, StateError>;
     /// Writes `state` atomically after increasing its serial by one.

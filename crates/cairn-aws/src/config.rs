@@ -85,6 +85,8 @@ pub struct Clients {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub wafv2: aws_sdk_wafv2::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Resource Groups Tagging API: finding what carries an environment's tags (`cairn drift`).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
 }
 
@@ -154,6 +156,7 @@ impl Clients {
             cloudfront: client!(aws_sdk_cloudfront),
             wafv2: client!(aws_sdk_wafv2),
             cloudwatch: client!(aws_sdk_cloudwatch),
+            tagging: client!(aws_sdk_resourcegroupstagging),
             region,
         })
     }

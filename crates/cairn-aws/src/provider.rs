@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cairn_provider::provider::{
     CreateRequest, CreateResponse, DataRequest, DataResponse, DeleteRequest, DeleteResponse,
-    ErrorKind, Provider, ProviderConfig, ProviderError, ReadRequest, ReadResponse, UpdateRequest,
-    UpdateResponse,
+    ErrorKind, Provider, ProviderConfig, ProviderError, ReadRequest, ReadResponse, TaggedObject,
+    UpdateRequest, UpdateResponse,
 };
 use tokio::sync::OnceCell;
 use tracing::info;
@@ -134,6 +134,65 @@ impl Provider for AwsProvider {
         })
         .await?;
         Ok(DeleteResponse {})
+    }
+
+    /// One paginated `GetResources` in this instance's region, filtered by every tag.
+    async fn find_tagged(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<TaggedObject>>, ProviderError> {
+        let aws = self.clients().await?;
+        let filters: Vec<_> = tags
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+                    .key(k)
+                    .values(v)
+                    .build()
+            })
+            .collect();
+        let mappings = crate::paginate::all_pages(|token| {
+            let filters = filters.clone();
+            async move {
+                let out = aws
+                    .tagging
+                    .get_resources()
+                    .set_tag_filters(Some(filters))
+                    .set_pagination_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| crate::errors::sdk_error("GetResources", e))?;
+                Ok((
+                    out.resource_tag_mapping_list.unwrap_or_default(),
+                    out.pagination_token,
+                ))
+            }
+        })
+        .await?;
+        let found = mappings
+            .into_iter()
+            .filter_map(|m| {
+                let arn = m.resource_arn()?.to_string();
+                // `arn:aws:SERVICE:REGION:ACCOUNT:TYPE/ID` → `SERVICE:TYPE`, or the service.
+                let mut parts = arn.splitn(6, ':');
+                let service = parts.nth(2).unwrap_or_default().to_string();
+                let kind = match parts.nth(2).and_then(|rest| rest.split_once('/')) {
+                    Some((ty, _)) => format!("{service}:{ty}"),
+                    None => service,
+                };
+                let tags = m
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect();
+                Some(TaggedObject {
+                    id: arn,
+                    kind,
+                    tags,
+                })
+            })
+            .collect();
+        Ok(Some(found))
     }
 
     async fn read_data(&self, req: DataRequest) -> Result<DataResponse, ProviderError> {

@@ -222,6 +222,25 @@ pub trait Provider: Send + Sync {
     async fn update(&self, req: UpdateRequest) -> Result<UpdateResponse, ProviderError>;
     async fn delete(&self, req: DeleteRequest) -> Result<DeleteResponse, ProviderError>;
     async fn read_data(&self, req: DataRequest) -> Result<DataResponse, ProviderError>;
+    /// Every object in this provider instance's region (or scope) that carries all of `tags`,
+    /// for finding what no state tracks (`cairn drift`). `None` when the provider cannot search
+    /// by tag.
+    async fn find_tagged(
+        &self,
+        _tags: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<TaggedObject>>, ProviderError> {
+        Ok(None)
+    }
+}
+
+/// An object found by its tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaggedObject {
+    /// Its global id (an AWS ARN, an Azure resource id).
+    pub id: String,
+    /// The cloud's own name for its kind (`ec2:vpc`, `s3`), for messages.
+    pub kind: String,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Builds a provider instance from its configuration.

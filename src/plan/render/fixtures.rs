@@ -145,6 +145,9 @@ fn plan(mode: PlanMode, changes: Vec<ResourceChange>, outputs: Vec<OutputChange>
         }],
         changes,
         outputs,
+        moved: Vec::new(),
+        targets: Vec::new(),
+        drift: Vec::new(),
     }
 }
 

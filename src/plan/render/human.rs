@@ -26,8 +26,21 @@ pub struct HumanOptions {
 pub fn render(plan: &Plan, opts: &HumanOptions) -> String {
     let paint = Paint { color: opts.color };
     let mut out = String::new();
-    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| !c.is_noop()).collect();
+    let changed: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.is_noop() || plan.moved_from(&c.address).is_some())
+        .collect();
     let outputs = output_lines(plan);
+    if let Some(warning) = crate::plan::target::partial_plan_warning(plan) {
+        out.push_str(&paint.bold(&format!("Warning: {warning}")));
+        out.push_str("\n\n");
+    }
+
+    if plan.mode == PlanMode::RefreshOnly {
+        out.push_str(&render_refresh_only(plan, &paint));
+        return out;
+    }
 
     if changed.is_empty() && outputs.is_empty() {
         let (headline, detail) = match plan.mode {
@@ -39,6 +52,7 @@ pub fn render(plan: &Plan, opts: &HumanOptions) -> String {
                 "No changes. No objects need to be destroyed.",
                 "Either you have not created any objects yet or the existing objects were already deleted outside of cairn.",
             ),
+            PlanMode::RefreshOnly => unreachable!("refresh-only plans are rendered above"),
         };
         out.push_str(&paint.bold_green(headline));
         out.push_str("\n\n");
@@ -51,7 +65,7 @@ pub fn render(plan: &Plan, opts: &HumanOptions) -> String {
         out.push_str("cairn will perform the following actions:\n");
         for change in &changed {
             out.push('\n');
-            render_resource(&mut out, change, &paint);
+            render_resource(&mut out, change, plan.moved_from(&change.address), &paint);
         }
         out.push('\n');
         out.push_str(&paint.summary(plan));
@@ -74,6 +88,35 @@ pub fn render(plan: &Plan, opts: &HumanOptions) -> String {
             );
         }
     }
+    out
+}
+
+/// The changes made outside cairn, as Terraform shows them before a plan.
+pub fn render_drift(plan: &Plan, color: bool) -> String {
+    let paint = Paint { color };
+    let mut out = String::new();
+    out.push_str(&paint.bold("Note: Objects have changed outside of cairn"));
+    out.push_str(
+        "\n\ncairn detected the following changes made outside of cairn since the last \"cairn apply\":\n",
+    );
+    for change in &plan.drift {
+        out.push('\n');
+        render_resource_with(&mut out, change, Header::Drift, &paint);
+    }
+    out
+}
+
+fn render_refresh_only(plan: &Plan, paint: &Paint) -> String {
+    if plan.drift.is_empty() && plan.moved.is_empty() {
+        return format!(
+            "{}\n\ncairn has checked that the real remote objects still match the result of your most recent changes, and found no differences.\n",
+            paint.bold_green("No changes. Your infrastructure still matches the configuration.")
+        );
+    }
+    let mut out = render_drift(plan, paint.color);
+    out.push_str(
+        "\nThis is a refresh-only plan, so cairn will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the cairn state without changing any remote objects.\n",
+    );
     out
 }
 
@@ -117,14 +160,65 @@ pub(crate) fn action_phrase(action: Action) -> &'static str {
     }
 }
 
-fn render_resource(out: &mut String, change: &ResourceChange, paint: &Paint) {
-    let (phrase, extra) = header_phrases(change);
-    out.push_str(&format!(
-        "  {} {phrase}\n",
-        paint.bold(&format!("# {}", change.address))
-    ));
-    if let Some(extra) = extra {
-        out.push_str(&format!("  # {extra}\n"));
+fn render_resource(
+    out: &mut String,
+    change: &ResourceChange,
+    moved_from: Option<&crate::addr::ResourceAddr>,
+    paint: &Paint,
+) {
+    let header = match moved_from {
+        Some(from) => Header::Moved(from),
+        None => Header::Action,
+    };
+    render_resource_with(out, change, header, paint);
+}
+
+/// What the `# address ...` line above a resource says.
+enum Header<'a> {
+    /// The action's phrase and reason.
+    Action,
+    /// Renamed by `moved:` (and maybe changed too).
+    Moved(&'a crate::addr::ResourceAddr),
+    /// Changed outside cairn: `has changed` / `has been deleted`.
+    Drift,
+}
+
+fn render_resource_with(out: &mut String, change: &ResourceChange, header: Header, paint: &Paint) {
+    let moved_from = match header {
+        Header::Moved(from) => Some(from),
+        _ => None,
+    };
+    match moved_from {
+        _ if matches!(header, Header::Drift) => {
+            let phrase = if change.action == Action::Delete {
+                "has been deleted"
+            } else {
+                "has changed"
+            };
+            out.push_str(&format!(
+                "  {} {phrase}\n",
+                paint.bold(&format!("# {}", change.address))
+            ));
+        }
+        // Only renamed: Terraform's wording, with the old address first.
+        Some(from) if change.is_noop() => out.push_str(&format!(
+            "  {} has moved to {}\n",
+            paint.bold(&format!("# {from}")),
+            change.address
+        )),
+        _ => {
+            let (phrase, extra) = header_phrases(change);
+            out.push_str(&format!(
+                "  {} {phrase}\n",
+                paint.bold(&format!("# {}", change.address))
+            ));
+            if let Some(from) = moved_from {
+                out.push_str(&format!("  # (moved from {from})\n"));
+            }
+            if let Some(extra) = extra {
+                out.push_str(&format!("  # {extra}\n"));
+            }
+        }
     }
     let symbol = change.action.symbol();
     let keyword = match change.mode {

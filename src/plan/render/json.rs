@@ -27,7 +27,7 @@ const STATE_FORMAT_VERSION: &str = "1.0";
 
 /// The whole plan as Terraform's JSON plan representation.
 pub fn render(plan: &Plan) -> Json {
-    json!({
+    let mut out = json!({
         "format_version": FORMAT_VERSION,
         "terraform_version": TERRAFORM_VERSION,
         "cairn_version": plan.cairn_version,
@@ -39,8 +39,25 @@ pub fn render(plan: &Plan) -> Json {
         "timestamp": plan.created_at,
         "errored": false,
         "applyable": plan.can_apply(),
-        "complete": true,
-    })
+        // A targeted plan leaves changes out, as Terraform says of `-target` plans.
+        "complete": plan.targets.is_empty(),
+    });
+    // Terraform's field for changes found by refresh, in the shape of `resource_changes`.
+    if !plan.drift.is_empty()
+        && let Some(map) = out.as_object_mut()
+    {
+        let drift: Vec<Json> = plan
+            .drift
+            .iter()
+            .map(|c| {
+                let mut item = identity(c, true);
+                item.insert("change".into(), change_json(c));
+                Json::Object(item)
+            })
+            .collect();
+        map.insert("resource_drift".into(), Json::Array(drift));
+    }
+    out
 }
 
 /// [`render`] as pretty-printed text ending in a newline, for `--json plan.json`.
@@ -145,6 +162,10 @@ fn resource_changes(plan: &Plan) -> Json {
         .into_iter()
         .map(|c| {
             let mut out = identity(c, true);
+            // Terraform's field for an object renamed by a `moved` block.
+            if let Some(from) = plan.moved_from(&c.address) {
+                out.insert("previous_address".into(), json!(from.to_string()));
+            }
             out.insert("change".into(), change_json(c));
             if let Some(reason) = c.reason {
                 out.insert(

@@ -15,20 +15,65 @@ pub fn render(plan: &Plan) -> String {
     let title = match plan.mode {
         PlanMode::Normal => "cairn plan",
         PlanMode::Destroy => "cairn destroy plan",
+        PlanMode::RefreshOnly => "cairn refresh-only plan",
     };
     out.push_str(&format!(
         "## {title} for {}\n\n",
         code_span(&plan.environment)
     ));
 
-    let changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| !c.is_noop()).collect();
+    if let Some(warning) = crate::plan::target::partial_plan_warning(plan) {
+        out.push_str(&format!("> [!WARNING]\n> {}\n\n", escape_text(&warning)));
+    }
+
+    if !plan.drift.is_empty() {
+        out.push_str("### Changed outside cairn\n\n| Address | Change |\n| --- | --- |\n");
+        for d in &plan.drift {
+            let what = if d.action == Action::Delete {
+                "deleted".to_string()
+            } else {
+                changed_attributes(d)
+            };
+            out.push_str(&format!(
+                "| {} | {} |\n",
+                table_cell(&code_span(&d.address.to_string())),
+                table_cell(&what)
+            ));
+        }
+        out.push('\n');
+    }
+    if plan.mode == PlanMode::RefreshOnly {
+        out.push_str(if plan.drift.is_empty() {
+            "**No changes.** The cloud still matches the state.\n"
+        } else {
+            "This is a refresh-only plan: applying it records these values in state and changes nothing in the cloud.\n"
+        });
+        return out;
+    }
+
+    let mut changed: Vec<&ResourceChange> = plan.changes.iter().filter(|c| !c.is_noop()).collect();
+    // What a reviewer must not miss comes first: replacements, then destroys.
+    changed.sort_by_key(|c| review_order(c.action));
     let outputs = human::output_lines(plan);
-    if changed.is_empty() && outputs.is_empty() {
+    if changed.is_empty() && outputs.is_empty() && plan.moved.is_empty() {
         out.push_str("**No changes.** Your infrastructure matches the configuration.\n");
         return out;
     }
 
     out.push_str(&format!("**{}**\n", human::summary_line(plan)));
+    if let Some(caution) = data_at_risk(&changed) {
+        out.push_str(&caution);
+    }
+    if !plan.moved.is_empty() {
+        out.push_str("\n| Moved from | Moved to |\n| --- | --- |\n");
+        for m in &plan.moved {
+            out.push_str(&format!(
+                "| {} | {} |\n",
+                table_cell(&code_span(&m.from.to_string())),
+                table_cell(&code_span(&m.to.to_string()))
+            ));
+        }
+    }
 
     if !changed.is_empty() {
         out.push_str("\n| Action | Address | Changed attributes |\n");
@@ -104,6 +149,79 @@ fn diff_text(lines: &[Line], base_depth: usize) -> String {
         text.push('\n');
     }
     text
+}
+
+/// Table order for review: replacements, destroys, updates, creates, reads.
+fn review_order(action: Action) -> u8 {
+    match action {
+        Action::DeleteThenCreate | Action::CreateThenDelete => 0,
+        Action::Delete => 1,
+        Action::Update => 2,
+        Action::Create => 3,
+        Action::Read => 4,
+        Action::NoOp => 5,
+    }
+}
+
+/// Resource types whose object holds data that a destroy loses: databases, caches, buckets,
+/// volumes, file systems, tables, queues, keys. Renderers read only the plan, so this is a list of
+/// type names rather than a schema flag.
+fn is_stateful(resource_type: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "aws_db_instance",
+        "aws_rds_cluster",
+        "aws_rds_cluster_instance",
+        "aws_s3_bucket",
+        "aws_dynamodb_table",
+        "aws_ebs_volume",
+        "aws_efs_file_system",
+        "aws_elasticache_cluster",
+        "aws_elasticache_replication_group",
+        "aws_elasticsearch_domain",
+        "aws_opensearch_domain",
+        "aws_sqs_queue",
+        "aws_kinesis_stream",
+        "aws_kms_key",
+        "aws_secretsmanager_secret",
+        "azurerm_storage_account",
+        "azurerm_redis_cache",
+        "azurerm_cosmosdb_account",
+        "azurerm_key_vault",
+        "fake_database",
+        "fake_bucket",
+    ];
+    const SUBSTRINGS: &[&str] = &["_sql_", "postgresql", "mysql", "mssql"];
+    EXACT.contains(&resource_type)
+        || (resource_type.starts_with("azurerm_")
+            && SUBSTRINGS.iter().any(|s| resource_type.contains(s))
+            && (resource_type.ends_with("_server") || resource_type.ends_with("_database")))
+}
+
+/// A GitHub caution block naming every stateful resource the plan destroys or replaces.
+fn data_at_risk(changed: &[&ResourceChange]) -> Option<String> {
+    let at_risk: Vec<String> = changed
+        .iter()
+        .filter(|c| c.action.deletes() && is_stateful(&c.resource_type))
+        .map(|c| {
+            format!(
+                "{} — {}",
+                code_span(&c.address.to_string()),
+                action_words(c.action)
+            )
+        })
+        .collect();
+    if at_risk.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "\n> [!CAUTION]\n> **Data at risk:** this plan destroys or replaces {} stateful resource{} (database, cache, bucket or other store). Their data is lost unless it is backed up or restored from a snapshot:\n{}",
+        at_risk.len(),
+        if at_risk.len() == 1 { "" } else { "s" },
+        at_risk
+            .iter()
+            .map(|r| format!("> - {}\n", escape_text(r)))
+            .collect::<String>()
+    ))
 }
 
 fn action_cell(action: Action) -> String {
@@ -234,6 +352,30 @@ mod tests {
     #[test]
     fn a_realistic_plan_as_a_pr_comment() {
         insta::assert_snapshot!(render(&fixtures::realistic()));
+    }
+
+    #[test]
+    fn replacements_and_destroys_come_first_and_stateful_ones_raise_a_caution() {
+        let text = render(&fixtures::realistic());
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.starts_with("| 🟠")
+                    || l.starts_with("| 🔴")
+                    || l.starts_with("| 🟡")
+                    || l.starts_with("| 🟢")
+            })
+            .collect();
+        let first_other = rows
+            .iter()
+            .position(|r| r.starts_with("| 🟡") || r.starts_with("| 🟢"));
+        let last_risky = rows
+            .iter()
+            .rposition(|r| r.starts_with("| 🟠") || r.starts_with("| 🔴"));
+        assert!(last_risky < first_other, "{text}");
+        assert!(is_stateful("aws_db_instance") && is_stateful("aws_s3_bucket"));
+        assert!(is_stateful("azurerm_postgresql_flexible_server"));
+        assert!(!is_stateful("aws_s3_bucket_versioning") && !is_stateful("aws_vpc"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod json;
 pub mod markdown;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::collections::BTreeMap;
 
