@@ -5,6 +5,7 @@ pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod graph;
+pub mod limits;
 pub mod plan;
 pub mod providers;
 pub mod spec;

@@ -17,6 +17,7 @@ use super::model::{
 };
 use super::span::Span;
 use super::yaml::{self, Key, Node, NodeKind};
+use crate::limits::{MAX_MODULE_DEPTH, MAX_SPEC_FILE_BYTES};
 use crate::providers::Timeouts;
 use crate::schema::check::{coerce, parse_type};
 use crate::schema::{AttrType, Presence, SchemaRegistry};
@@ -65,8 +66,24 @@ const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "i
 const MODULE_CALL_KEYS: &[&str] = &["source", "inputs", "providers", "description"];
 const INPUT_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
-/// Modules nest at most this deep (a module that instantiates itself would otherwise loop).
-const MAX_MODULE_DEPTH: usize = 16;
+
+/// Reads a spec file of at most [`MAX_SPEC_FILE_BYTES`]; `Ok(Err(size))` when it is larger. The
+/// read itself is bounded too, so a file that grows while read (or a FIFO) cannot exhaust memory.
+fn read_bounded(path: &Path) -> std::io::Result<Result<String, u64>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > MAX_SPEC_FILE_BYTES {
+        return Ok(Err(size));
+    }
+    let mut text = String::new();
+    file.take(MAX_SPEC_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SPEC_FILE_BYTES {
+        return Ok(Err(text.len() as u64));
+    }
+    Ok(Ok(text))
+}
 
 /// The environment files that exist under `project_dir/environments`.
 pub fn available_environments(project_dir: &Path) -> Vec<String> {
@@ -126,8 +143,12 @@ impl Loader<'_> {
 
     fn read(&mut self, path: &Path) -> Option<(Arc<str>, Node)> {
         let name = self.display_name(path);
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let text = match read_bounded(path) {
+            Ok(Ok(text)) => text,
+            Ok(Err(bytes)) => {
+                self.diags.push(yaml::file_too_large(&name, bytes));
+                return None;
+            }
             Err(e) => {
                 self.diags
                     .push(Diagnostic::error(format!("cannot read {name}: {e}"), None));
@@ -838,13 +859,26 @@ impl Loader<'_> {
         if let Some(module) = self.modules.get(&canonical) {
             return Some(module.clone());
         }
-        if self.loading.contains(&canonical) || depth > MAX_MODULE_DEPTH {
+        if self.loading.contains(&canonical) {
             self.diags.push(
                 Diagnostic::error_at(
                     format!("module `{}` instantiates itself", source.text),
                     &source.span,
                 )
                 .with_help("a module cannot include itself, directly or through other modules"),
+            );
+            return None;
+        }
+        if depth > MAX_MODULE_DEPTH {
+            self.diags.push(
+                Diagnostic::error_at(
+                    format!(
+                        "module `{}` is nested {depth} modules deep, over the limit of {MAX_MODULE_DEPTH}",
+                        source.text
+                    ),
+                    &source.span,
+                )
+                .with_help("flatten the chain: instantiate some of these modules from the environment instead"),
             );
             return None;
         }

@@ -1,0 +1,248 @@
+//! Hostile or mistaken input meets a limit, not an exhausted machine: a user who feeds cairn a
+//! huge file, an alias bomb, a runaway `count` or a string that doubles at every step gets one
+//! message naming the limit, where it was hit and what to do, and exit code 1, never a crash.
+//! The limits themselves live in `src/limits.rs`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Project;
+
+/// Runs `cairn validate -e dev` on the files and returns stderr, checking that it failed cleanly
+/// and quickly (a limit that is hit late, after the memory is spent, would be slow).
+fn refused(files: &[(&str, &str)]) -> String {
+    let p = Project::with(files);
+    refused_in(&p)
+}
+
+fn refused_in(p: &Project) -> String {
+    let started = Instant::now();
+    let (code, stdout, stderr) = p.run(&["validate", "-e", "dev"]);
+    assert_eq!(
+        code, 1,
+        "expected failure, got stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("overflow"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    stderr
+}
+
+fn env(body: &str) -> String {
+    format!("environment: dev\nproviders:\n  fake: {{}}\n{body}")
+}
+
+fn assert_has(stderr: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(stderr.contains(part), "missing {part:?} in:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_spec_file_over_16_mib_is_refused_before_it_is_read() {
+    let mut e = env("locals:\n  pad: x\n");
+    e.push_str(&format!("# {}\n", "x".repeat(17 * 1024 * 1024)));
+    let stderr = refused(&[("environments/dev.yaml", &e)]);
+    assert_has(
+        &stderr,
+        &[
+            "environments/dev.yaml is 17825",
+            "over the limit of 16 MiB for one spec file",
+            "split it: move resources into modules",
+        ],
+    );
+}
+
+#[test]
+fn yaml_nested_deeper_than_64_levels_is_refused_with_its_position() {
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let e = env(&format!("locals:\n  deep: {deep}\n"));
+    let stderr = refused(&[("environments/dev.yaml", &e)]);
+    assert_has(
+        &stderr,
+        &[
+            "lists and mappings nest deeper than 64 levels",
+            "environments/dev.yaml:5:",
+        ],
+    );
+}
+
+#[test]
+fn a_yaml_alias_bomb_stops_at_a_million_values() {
+    let mut e = env("locals:\n  a0: [x, x, x, x, x, x, x, x, x, x]\n");
+    // Each level copies the previous ten times: 10^9 values if expanded.
+    for i in 1..10 {
+        let prev = format!("*l{}", i - 1);
+        let refs = vec![prev.as_str(); 10].join(", ");
+        e.push_str(&format!("  a{i}: &l{i} [{refs}]\n"));
+    }
+    let e = e.replace("a0: [", "a0: &l0 [");
+    let stderr = refused(&[("environments/dev.yaml", &e)]);
+    assert_has(
+        &stderr,
+        &["expands to more than 1000000 values", "dev.yaml:"],
+    );
+}
+
+#[test]
+fn an_expression_nested_too_deeply_is_refused_at_its_column() {
+    let deep = format!("${{{}1{}}}", "(".repeat(5000), ")".repeat(5000));
+    let e = env(&format!("locals:\n  deep: \"{deep}\"\n"));
+    let stderr = refused(&[("environments/dev.yaml", &e)]);
+    assert_has(
+        &stderr,
+        &[
+            "expression nested too deeply: more than 48 levels",
+            "environments/dev.yaml:5:",
+            "compute the inner parts in `locals:`",
+        ],
+    );
+    // Calls nest the same way.
+    let calls = format!("${{{}1{}}}", "max(".repeat(5000), ")".repeat(5000));
+    let e = env(&format!("locals:\n  deep: \"{calls}\"\n"));
+    let stderr = refused(&[("environments/dev.yaml", &e)]);
+    assert_has(&stderr, &["expression nested too deeply"]);
+}
+
+#[test]
+fn a_count_over_the_per_block_limit_names_the_limit() {
+    let e = env(
+        "resources:\n  net:\n    type: fake_network\n    count: 100000000\n    properties: { cidr_block: 10.0.0.0/16 }\n",
+    );
+    let stderr = refused(&[("environments/dev.yaml", &e)]);
+    assert_has(
+        &stderr,
+        &[
+            "`count` must be a whole number from 0 to 100000, got 100000000",
+            "environments/dev.yaml:7:",
+            "split larger sets over several blocks",
+        ],
+    );
+}
+
+#[test]
+fn a_for_each_over_the_per_block_limit_names_the_limit() {
+    let keys: Vec<String> = (0..100_001).map(|i| format!("k{i}")).collect();
+    let e = env(&format!(
+        "resources:\n  net:\n    type: fake_network\n    for_each: [{}]\n    properties: {{ cidr_block: 10.0.0.0/16 }}\n",
+        keys.join(", ")
+    ));
+    let stderr = refused(&[("environments/dev.yaml", &e)]);
+    assert_has(
+        &stderr,
+        &[
+            "`for_each` has 100001 elements; a resource expands to at most 100000 instances",
+            "environments/dev.yaml:7:",
+        ],
+    );
+}
+
+#[test]
+fn many_blocks_under_the_per_block_limit_still_hit_the_total() {
+    let mut body = String::from("resources:\n");
+    for i in 0..3 {
+        body.push_str(&format!(
+            "  net{i}:\n    type: fake_network\n    count: 100000\n    properties: {{ cidr_block: 10.0.0.0/16 }}\n"
+        ));
+    }
+    let stderr = refused(&[("environments/dev.yaml", &env(&body))]);
+    assert_has(
+        &stderr,
+        &[
+            "expands to more than 250000 resource instances",
+            "reached at `net2`",
+            "split the environment",
+        ],
+    );
+}
+
+#[test]
+fn a_template_that_doubles_a_string_stops_at_one_mib() {
+    let mut body = String::from("locals:\n  s0: xxxxxxxxxxxxxxxx\n");
+    for i in 1..40 {
+        body.push_str(&format!(
+            "  s{i}: \"${{locals.s{p}}}${{locals.s{p}}}\"\n",
+            p = i - 1
+        ));
+    }
+    let stderr = refused(&[("environments/dev.yaml", &env(&body))]);
+    assert_has(
+        &stderr,
+        &[
+            "this string is too long: over the limit of 1 MiB of text",
+            "environments/dev.yaml:",
+        ],
+    );
+}
+
+#[test]
+fn join_format_and_replace_cannot_build_a_huge_string() {
+    let body = "locals:\n  big: \"${join(\\\"\\\", formatlist(\\\"%0999d\\\", range(1000)))}\"\n  more: \"${format(\\\"%s%s\\\", locals.big, locals.big)}\"\n";
+    let stderr = refused(&[("environments/dev.yaml", &env(body))]);
+    assert_has(&stderr, &["format: result too large", "1 MiB of text"]);
+}
+
+#[test]
+fn a_list_that_doubles_through_locals_stops_at_the_value_limit() {
+    let mut body = String::from("locals:\n  l0: [a, b, c, d]\n");
+    for i in 1..40 {
+        body.push_str(&format!(
+            "  l{i}: [\"${{locals.l{p}}}\", \"${{locals.l{p}}}\"]\n",
+            p = i - 1
+        ));
+    }
+    let stderr = refused(&[("environments/dev.yaml", &env(&body))]);
+    assert_has(
+        &stderr,
+        &["this value is too large", "environments/dev.yaml:"],
+    );
+}
+
+#[test]
+fn a_long_chain_of_modules_names_the_depth_limit() {
+    let mut files = vec![(
+        "environments/dev.yaml".to_string(),
+        env("modules:\n  m:\n    source: m0\n"),
+    )];
+    for i in 0..20 {
+        files.push((
+            format!("modules/m{i}/module.yaml"),
+            format!("modules:\n  next:\n    source: m{}\n", i + 1),
+        ));
+    }
+    files.push(("modules/m20/module.yaml".to_string(), "{}\n".to_string()));
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let stderr = refused(&files);
+    assert_has(
+        &stderr,
+        &[
+            "is nested 17 modules deep, over the limit of 16",
+            "modules/m15/module.yaml:3:",
+        ],
+    );
+    assert!(!stderr.contains("instantiates itself"), "{stderr}");
+}
+
+#[test]
+fn a_module_cycle_is_named_as_a_cycle() {
+    let stderr = refused(&[
+        (
+            "environments/dev.yaml",
+            &env("modules:\n  a:\n    source: a\n"),
+        ),
+        ("modules/a/module.yaml", "modules:\n  b:\n    source: b\n"),
+        ("modules/b/module.yaml", "modules:\n  a:\n    source: a\n"),
+    ]);
+    assert_has(
+        &stderr,
+        &["module `a` instantiates itself", "modules/b/module.yaml:3:"],
+    );
+}
