@@ -246,3 +246,118 @@ fn a_module_cycle_is_named_as_a_cycle() {
         &["module `a` instantiates itself", "modules/b/module.yaml:3:"],
     );
 }
+
+// ---- paths: a spec reads nothing outside its project ----
+
+#[test]
+fn a_module_source_that_climbs_out_of_the_project_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let p = Project::with(&[(
+        "environments/dev.yaml",
+        &env("modules:\n  m:\n    source: ../../../../../../../../../../etc\n"),
+    )]);
+    let stderr = refused_in(&p);
+    assert_has(
+        &stderr,
+        &[
+            "module source `../../../../../../../../../../etc` is outside the project directory: its `..` steps climb above the project root",
+            "environments/dev.yaml:6:13",
+            "copy the module into the project",
+        ],
+    );
+    // Even when the target exists and is a valid module.
+    std::fs::write(outside.path().join("module.yaml"), "{}\n").unwrap();
+    let rel = format!("../../../../../../../../../..{}", outside.path().display());
+    p.write(
+        "environments/dev.yaml",
+        &env(&format!("modules:\n  m:\n    source: {rel}\n")),
+    );
+    assert_has(&refused_in(&p), &["is outside the project directory"]);
+}
+
+#[test]
+fn an_absolute_module_source_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("module.yaml"), "{}\n").unwrap();
+    let stderr = refused(&[(
+        "environments/dev.yaml",
+        &env(&format!(
+            "modules:\n  m:\n    source: {}\n",
+            outside.path().display()
+        )),
+    )]);
+    assert_has(
+        &stderr,
+        &["is outside the project directory: it is an absolute path"],
+    );
+}
+
+#[test]
+fn a_module_symlinked_out_of_the_project_is_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("module.yaml"),
+        "resources:\n  secret: { type: fake_network, properties: { cidr_block: 10.0.0.0/16 } }\n",
+    )
+    .unwrap();
+    let p = Project::with(&[(
+        "environments/dev.yaml",
+        &env("modules:\n  m:\n    source: linked\n"),
+    )]);
+    std::fs::create_dir_all(p.file("modules")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), p.file("modules/linked")).unwrap();
+    let stderr = refused_in(&p);
+    assert_has(
+        &stderr,
+        &[
+            "module source `linked` leads through a symbolic link out of the project directory, to ",
+            "environments/dev.yaml:6:13",
+            "does not follow symbolic links out of the project",
+        ],
+    );
+    // A link to the module file alone is caught the same way.
+    std::fs::remove_file(p.file("modules/linked")).unwrap();
+    std::fs::create_dir_all(p.file("modules/linked")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("module.yaml"),
+        p.file("modules/linked/module.yaml"),
+    )
+    .unwrap();
+    assert_has(
+        &refused_in(&p),
+        &["leads through a symbolic link out of the project"],
+    );
+}
+
+#[test]
+fn an_environment_file_symlinked_out_of_the_project_is_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("dev.yaml"), env("")).unwrap();
+    let p = Project::new();
+    std::fs::create_dir_all(p.file("environments")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("dev.yaml"),
+        p.file("environments/dev.yaml"),
+    )
+    .unwrap();
+    assert_has(
+        &refused_in(&p),
+        &[
+            "environments/dev.yaml leads out of the project directory (through `..` or a symbolic link), to ",
+        ],
+    );
+}
+
+#[test]
+fn links_and_relative_sources_inside_the_project_still_work() {
+    let p = Project::with(&[
+        (
+            "environments/dev.yaml",
+            &env("modules:\n  a:\n    source: ./../modules/real\n  b:\n    source: linked\n"),
+        ),
+        ("modules/real/module.yaml", "{}\n"),
+    ]);
+    std::os::unix::fs::symlink(p.file("modules/real"), p.file("modules/linked")).unwrap();
+    let (code, stdout, stderr) = p.run(&["validate", "-e", "dev"]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+}

@@ -194,6 +194,20 @@ impl Loader<'_> {
             );
             return None;
         };
+        if let Some(real) = self.symlink_escape(&path) {
+            self.diags.push(
+                Diagnostic::error(
+                    format!(
+                        "{} leads out of the project directory (through `..` or a symbolic link), to {}",
+                        self.display_name(&path),
+                        real.display()
+                    ),
+                    None,
+                )
+                .with_help("cairn does not follow symbolic links out of the project; copy the file into environments/"),
+            );
+            return None;
+        }
         let (file, node) = self.read(&path)?;
         let entries = self.mapping(&node, "an environment file")?;
         self.check_keys(entries, ENV_KEYS, "an environment file");
@@ -828,7 +842,36 @@ impl Loader<'_> {
         } else {
             self.project_dir.join("modules").join(&source.text)
         };
+        // A spec must not read files outside its project: a shared or downloaded spec could
+        // otherwise quote any file the user can read in its error messages.
+        if let Some(why) = self.lexical_escape(&dir, &source.text) {
+            self.diags.push(
+                Diagnostic::error_at(
+                    format!(
+                        "module source `{}` is outside the project directory: {why}",
+                        source.text
+                    ),
+                    &source.span,
+                )
+                .with_help("a module source names a directory under modules/ or a relative path that stays inside the project; copy the module into the project"),
+            );
+            return None;
+        }
         let file = dir.join("module.yaml");
+        if let Some(real) = self.symlink_escape(&file) {
+            self.diags.push(
+                Diagnostic::error_at(
+                    format!(
+                        "module source `{}` leads through a symbolic link out of the project directory, to {}",
+                        source.text,
+                        real.display()
+                    ),
+                    &source.span,
+                )
+                .with_help("cairn does not follow symbolic links out of the project; copy the module into the project instead of linking it"),
+            );
+            return None;
+        }
         if !file.is_file() {
             let available: Vec<String> = std::fs::read_dir(self.project_dir.join("modules"))
                 .into_iter()
@@ -892,6 +935,35 @@ impl Loader<'_> {
         let module = Arc::new(loaded?);
         self.modules.insert(canonical, module.clone());
         Some(module)
+    }
+
+    /// Why `dir` (a module source joined to its base) lies outside the project on its face,
+    /// before any file is looked at: an absolute path, or more `..` than the path has below
+    /// the project root.
+    fn lexical_escape(&self, dir: &Path, source: &str) -> Option<&'static str> {
+        use std::path::Component;
+        if Path::new(source).is_absolute() {
+            return Some("it is an absolute path");
+        }
+        let inside = dir.strip_prefix(&self.project_dir).ok()?;
+        let mut depth = 0usize;
+        for component in inside.components() {
+            match component {
+                Component::Normal(_) => depth += 1,
+                Component::CurDir => {}
+                Component::ParentDir if depth > 0 => depth -= 1,
+                _ => return Some("its `..` steps climb above the project root"),
+            }
+        }
+        None
+    }
+
+    /// Where `path` really is, when following its symbolic links leads out of the project.
+    /// `None` when it stays inside or does not exist (the caller reports a missing file).
+    fn symlink_escape(&self, path: &Path) -> Option<PathBuf> {
+        let root = self.project_dir.canonicalize().ok()?;
+        let real = path.canonicalize().ok()?;
+        (!real.starts_with(&root)).then_some(real)
     }
 
     // ---- node helpers ----
