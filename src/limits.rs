@@ -61,6 +61,24 @@ pub const MAX_MODULE_DEPTH: usize = 16;
 /// hostile file that claims to be state cannot exhaust memory.
 pub const MAX_STATE_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
+/// Reads the file at `path` if it holds at most `max` bytes; `Ok(Err(size))` when it is larger.
+/// The size is checked before reading and the read itself is bounded, so neither a huge file nor
+/// one that grows while read (or a FIFO) can exhaust memory.
+pub fn read_capped(path: &std::path::Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > max {
+        return Ok(Err(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Ok(Err(bytes.len() as u64));
+    }
+    Ok(Ok(bytes))
+}
+
 /// The size of `value` in the units of [`MAX_VALUE_SIZE`] and its nesting depth, both capped
 /// just above their limits so that measuring a value never costs more than the limit itself.
 pub fn value_measure(value: &crate::value::Value) -> (usize, usize) {

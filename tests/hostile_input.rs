@@ -361,3 +361,97 @@ fn links_and_relative_sources_inside_the_project_still_work() {
     let (code, stdout, stderr) = p.run(&["validate", "-e", "dev"]);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
 }
+
+// ---- damaged state and plan files: refused by name, never overwritten ----
+
+const ONE_NETWORK: &str =
+    "resources:\n  vpc:\n    type: fake_network\n    properties: { cidr_block: 10.0.0.0/16 }\n";
+
+/// Flips one bit of the byte in the middle of the file and returns the damaged bytes.
+fn flip_a_bit(p: &Project, rel: &str) -> Vec<u8> {
+    let mut bytes = std::fs::read(p.file(rel)).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(p.file(rel), &bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn a_state_file_with_one_damaged_byte_is_refused_and_left_as_it_is() {
+    let p = Project::with(&[("environments/dev.yaml", &env(ONE_NETWORK))]);
+    let (code, _, stderr) = p.run(&["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stderr}");
+    let damaged = flip_a_bit(&p, ".cairn/state/dev.json");
+    for args in [
+        &["plan", "-e", "dev"][..],
+        &["apply", "-e", "dev", "--auto-approve"],
+    ] {
+        let (code, stdout, stderr) = p.run(args);
+        assert_eq!(code, 1, "{args:?}\n{stdout}\n{stderr}");
+        assert_has(
+            &stderr,
+            &[
+                "state file .cairn/state/dev.json is corrupt",
+                "it was left untouched (restore it from .cairn/state/dev.json.backup or version control)",
+            ],
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(
+            std::fs::read(p.file(".cairn/state/dev.json")).unwrap(),
+            damaged,
+            "{args:?} changed the damaged state file"
+        );
+    }
+    // What the message says to do works.
+    std::fs::copy(
+        p.file(".cairn/state/dev.json.backup"),
+        p.file(".cairn/state/dev.json"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = p.run(&["plan", "-e", "dev"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+}
+
+#[test]
+fn a_saved_plan_with_one_damaged_byte_is_refused_and_a_new_plan_replaces_it() {
+    let p = Project::with(&[("environments/dev.yaml", &env(ONE_NETWORK))]);
+    let (code, _, stderr) = p.run(&["plan", "-e", "dev", "--out", "plan.cairn"]);
+    assert_eq!(code, 0, "{stderr}");
+    let damaged = flip_a_bit(&p, "plan.cairn");
+    for args in [&["apply", "plan.cairn"][..], &["show", "plan.cairn"]] {
+        let (code, stdout, stderr) = p.run(args);
+        assert_eq!(code, 1, "{args:?}\n{stdout}\n{stderr}");
+        assert_has(
+            &stderr,
+            &[
+                "plan.cairn is corrupt",
+                "make a new plan with `cairn plan --out`",
+            ],
+        );
+        assert_eq!(std::fs::read(p.file("plan.cairn")).unwrap(), damaged);
+    }
+    assert!(
+        !p.file(".cairn/state/dev.json").exists(),
+        "nothing was applied"
+    );
+    let (code, _, stderr) = p.run(&["plan", "-e", "dev", "--out", "plan.cairn"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = p.run(&["apply", "plan.cairn"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn plan_out_never_overwrites_a_file_that_is_not_a_plan() {
+    let p = Project::with(&[("environments/dev.yaml", &env(ONE_NETWORK))]);
+    let spec = p.read("environments/dev.yaml");
+    let (code, _, stderr) = p.run(&["plan", "-e", "dev", "--out", "environments/dev.yaml"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_has(
+        &stderr,
+        &[
+            "environments/dev.yaml exists and is not a cairn plan file (it looks like YAML",
+            "left untouched: give `--out` a new file name",
+        ],
+    );
+    assert_eq!(p.read("environments/dev.yaml"), spec);
+}

@@ -17,7 +17,7 @@ use super::model::{
 };
 use super::span::Span;
 use super::yaml::{self, Key, Node, NodeKind};
-use crate::limits::{MAX_MODULE_DEPTH, MAX_SPEC_FILE_BYTES};
+use crate::limits::{MAX_MODULE_DEPTH, MAX_SPEC_FILE_BYTES, read_capped};
 use crate::providers::Timeouts;
 use crate::schema::check::{coerce, parse_type};
 use crate::schema::{AttrType, Presence, SchemaRegistry};
@@ -67,22 +67,17 @@ const MODULE_CALL_KEYS: &[&str] = &["source", "inputs", "providers", "descriptio
 const INPUT_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
 
-/// Reads a spec file of at most [`MAX_SPEC_FILE_BYTES`]; `Ok(Err(size))` when it is larger. The
-/// read itself is bounded too, so a file that grows while read (or a FIFO) cannot exhaust memory.
+/// Reads a spec file of at most [`MAX_SPEC_FILE_BYTES`]; `Ok(Err(size))` when it is larger.
 fn read_bounded(path: &Path) -> std::io::Result<Result<String, u64>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > MAX_SPEC_FILE_BYTES {
-        return Ok(Err(size));
+    match read_capped(path, MAX_SPEC_FILE_BYTES)? {
+        Ok(bytes) => String::from_utf8(bytes).map(Ok).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file is not UTF-8 text",
+            )
+        }),
+        Err(size) => Ok(Err(size)),
     }
-    let mut text = String::new();
-    file.take(MAX_SPEC_FILE_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_SPEC_FILE_BYTES {
-        return Ok(Err(text.len() as u64));
-    }
-    Ok(Ok(text))
 }
 
 /// The environment files that exist under `project_dir/environments`.
