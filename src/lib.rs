@@ -4,6 +4,8 @@ pub mod addr;
 pub mod bench;
 pub mod cli;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod limits;
 pub mod plan;

@@ -241,7 +241,7 @@ struct FormatOnly {
     format: String,
 }
 
-fn parse(bytes: &[u8], shown: &str) -> Result<Plan, PlanFileError> {
+pub(crate) fn parse(bytes: &[u8], shown: &str) -> Result<Plan, PlanFileError> {
     let corrupt = |reason: String| PlanFileError::Corrupt {
         path: shown.to_string(),
         reason,

@@ -329,7 +329,7 @@ struct Header {
     clippy::result_large_err,
     reason = "StateError is the StateStore contract's error, returned by value there too"
 )]
-fn parse_state_file(bytes: &[u8], display_path: &str) -> Result<State, StateError> {
+pub(crate) fn parse_state_file(bytes: &[u8], display_path: &str) -> Result<State, StateError> {
     let corrupt = |reason: String| StateError::Corrupt {
         path: display_path.to_string(),
         reason,
