@@ -78,7 +78,7 @@ fn a_yaml_alias_bomb_stops_at_a_million_values() {
     // Each level copies the previous ten times: 10^9 values if expanded.
     for i in 1..10 {
         let prev = format!("*l{}", i - 1);
-        let refs = vec![prev.as_str(); 10].join(", ");
+        let refs = [prev.as_str(); 10].join(", ");
         e.push_str(&format!("  a{i}: &l{i} [{refs}]\n"));
     }
     let e = e.replace("a0: [", "a0: &l0 [");
