@@ -43,7 +43,7 @@ pub const MAX_COLLECTION_LEN: usize = 100_000;
 /// Largest value an expression may build, in size units: one per list or map element and one
 /// per byte of text, counted through nested values. Locals that each reference the previous one
 /// twice would otherwise double a value at every step.
-pub const MAX_VALUE_SIZE: usize = 16 * 1024 * 1024;
+pub const MAX_VALUE_SIZE: usize = 4 * 1024 * 1024;
 
 /// Deepest nesting of a value built by expressions (a list in a list in ...). Values are
 /// cloned, compared and dropped recursively, so this bounds stack use; a chain of locals that
