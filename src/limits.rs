@@ -3,8 +3,8 @@
 //! A spec, a state file or a saved plan may be hostile or simply mistaken (a `count` of 10^9, an
 //! alias bomb, a template that doubles a string thirty times). Each limit below turns what would
 //! exhaust memory or the stack into a diagnostic that names the limit, where it was hit and what
-//! to do. The figures are far above anything a real project needs (the reference environment
-//! uses well under 1% of each), so a user meets them only by mistake or by malice.
+//! to do. The figures are far above anything a real project needs, so a user meets them only by
+//! mistake or by malice.
 //!
 //! The limits are constants rather than settings on purpose: a limit that a spec could raise
 //! protects nothing against a hostile spec. Each message says how to stay under it (split a file,
