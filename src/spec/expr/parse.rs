@@ -89,8 +89,8 @@ struct Parser<'a> {
     depth: usize,
 }
 
-/// Deep enough for any real spec; shallow enough that parsing, evaluating and dropping the tree
-/// stay well within a 2 MiB thread stack in debug builds.
+// Deep enough for any real spec; shallow enough that parsing, evaluating and dropping the tree
+// stay well within a 2 MiB thread stack in debug builds.
 use crate::limits::MAX_EXPR_DEPTH as MAX_DEPTH;
 
 impl<'a> Parser<'a> {
