@@ -4,7 +4,10 @@ pub mod addr;
 pub mod bench;
 pub mod cli;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
+pub mod limits;
 pub mod plan;
 pub mod providers;
 pub mod spec;

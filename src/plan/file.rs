@@ -30,6 +30,7 @@ use serde::de::IgnoredAny;
 use sha2::{Digest, Sha256};
 
 use super::{PLAN_FORMAT_VERSION, Plan};
+use crate::limits::{MAX_STATE_FILE_BYTES, read_capped};
 use crate::state::State;
 use crate::state::local::write_atomically;
 
@@ -47,6 +48,10 @@ pub enum PlanFileError {
         "{path} is not a cairn plan file (it looks like {looks_like}); `cairn apply` takes the file that `cairn plan --out` writes"
     )]
     NotAPlan { path: String, looks_like: String },
+    #[error(
+        "{path} exists and is not a cairn plan file (it looks like {looks_like}); it was left untouched: give `--out` a new file name, or remove the file first"
+    )]
+    WouldOverwrite { path: String, looks_like: String },
     #[error("plan file {path} is corrupt: {reason}; make a new plan with `cairn plan --out`")]
     Corrupt { path: String, reason: String },
     #[error(
@@ -114,14 +119,37 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
         "{{\n  \"format\": \"{FORMAT}\",\n  \"format_version\": {PLAN_FORMAT_VERSION},\n  \"checksum\": \"sha256:{}\",\n{PLAN_LINE_START}",
         hex::encode(Sha256::digest(&body))
     );
+    refuse_to_clobber(path)?;
     write_atomically(path, &[header.as_bytes(), &body, b"\n}\n"], None)
         .map_err(|failure| io_error(failure.action, failure.source))
+}
+
+/// Refuses to replace a file that is not a cairn plan: `--out` pointed by mistake at a spec, the
+/// state file or anything else must not destroy it. A cairn plan, even a damaged one, may be
+/// replaced: making a new plan is what its error message tells the user to do.
+fn refuse_to_clobber(path: &Path) -> Result<(), PlanFileError> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    match fs::File::open(path) {
+        Ok(file) => {
+            // Enough to recognise the envelope and to say what the file looks like.
+            let _ = file.take(64 * 1024).read_to_end(&mut head);
+        }
+        Err(_) => return Ok(()),
+    }
+    if head.starts_with(FILE_START) || !path.is_file() {
+        return Ok(());
+    }
+    Err(PlanFileError::WouldOverwrite {
+        path: path.display().to_string(),
+        looks_like: looks_like_start(&head),
+    })
 }
 
 /// Reads and verifies a plan saved by [`save`].
 pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
     let shown = path.display().to_string();
-    let bytes = fs::read(path).map_err(|source| match source.kind() {
+    let bytes = read_capped(path, MAX_STATE_FILE_BYTES).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => PlanFileError::NotFound {
             path: shown.clone(),
         },
@@ -130,6 +158,13 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
             path: shown.clone(),
             source,
         },
+    })?;
+    let bytes = bytes.map_err(|size| PlanFileError::Corrupt {
+        path: shown.clone(),
+        reason: format!(
+            "it is {size} bytes, over the limit of {} MiB for a saved plan",
+            MAX_STATE_FILE_BYTES >> 20
+        ),
     })?;
     parse(&bytes, &shown)
 }
@@ -206,7 +241,7 @@ struct FormatOnly {
     format: String,
 }
 
-fn parse(bytes: &[u8], shown: &str) -> Result<Plan, PlanFileError> {
+pub(crate) fn parse(bytes: &[u8], shown: &str) -> Result<Plan, PlanFileError> {
     let corrupt = |reason: String| PlanFileError::Corrupt {
         path: shown.to_string(),
         reason,
@@ -274,6 +309,22 @@ fn json_damage(e: &serde_json::Error) -> String {
         ),
         _ => format!("invalid JSON ({e})"),
     }
+}
+
+/// [`looks_like`] for the first bytes of a file, which may end inside a UTF-8 character or a
+/// JSON value.
+fn looks_like_start(head: &[u8]) -> String {
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        Err(e) if e.valid_up_to() + 4 >= head.len() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return "binary data".to_string(),
+    };
+    if text.contains("\"lineage\"") && text.trim_start().starts_with('{') {
+        return "a cairn state file".to_string();
+    }
+    looks_like(text.as_bytes())
 }
 
 /// A short guess at what a file that is not a plan is, for the message.
@@ -462,6 +513,68 @@ mod tests {
         let path = dir.join("plan.cairn");
         save(&plan(), &path).unwrap();
         path
+    }
+
+    #[test]
+    fn saving_never_replaces_a_file_that_is_not_a_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("dev.yaml");
+        fs::write(&spec, "environment: dev\nresources: {}\n").unwrap();
+        let err = save(&plan(), &spec).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} exists and is not a cairn plan file (it looks like YAML, such as a cairn spec or environment file); it was left untouched: give `--out` a new file name, or remove the file first",
+                spec.display()
+            )
+        );
+        assert_eq!(
+            fs::read_to_string(&spec).unwrap(),
+            "environment: dev\nresources: {}\n"
+        );
+        let state = dir.path().join("dev.json");
+        fs::write(
+            &state,
+            "{\n  \"checksum\": \"sha256:00\",\n  \"lineage\": \"x\",\n",
+        )
+        .unwrap();
+        assert!(
+            save(&plan(), &state)
+                .unwrap_err()
+                .to_string()
+                .contains("it looks like a cairn state file")
+        );
+    }
+
+    #[test]
+    fn a_damaged_plan_may_be_replaced_by_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = saved(dir.path());
+        let mut bytes = fs::read(&path).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x01;
+        fs::write(&path, &bytes).unwrap();
+        assert!(matches!(load(&path), Err(PlanFileError::Corrupt { .. })));
+        save(&plan(), &path).unwrap();
+        assert_eq!(load(&path).unwrap(), plan());
+    }
+
+    #[test]
+    fn a_plan_file_over_the_size_limit_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.cairn");
+        fs::File::create(&path)
+            .unwrap()
+            .set_len(MAX_STATE_FILE_BYTES + 1)
+            .unwrap();
+        assert_eq!(
+            load(&path).unwrap_err().to_string(),
+            format!(
+                "plan file {} is corrupt: it is {} bytes, over the limit of 512 MiB for a saved plan; make a new plan with `cairn plan --out`",
+                path.display(),
+                MAX_STATE_FILE_BYTES + 1
+            )
+        );
     }
 
     #[test]

@@ -20,9 +20,8 @@ use crate::schema::check::coerce;
 use crate::schema::{SchemaKind, SchemaRegistry};
 use crate::value::Value;
 
-/// Most instances one resource block may expand to: a hostile or mistaken `count` must fail
-/// with a message, not exhaust memory.
-pub const MAX_INSTANCES_PER_BLOCK: usize = 100_000;
+pub use crate::limits::MAX_INSTANCES_PER_BLOCK;
+use crate::limits::MAX_INSTANCES_TOTAL;
 
 /// One resource instance, evaluated and type-checked, for the planner.
 #[derive(Clone, Debug)]
@@ -84,6 +83,7 @@ pub async fn evaluate(
         addrs: HashMap::new(),
         failed: HashSet::new(),
         diags: Vec::new(),
+        expanded: 0,
     };
 
     let providers = match provider_configs(env) {
@@ -281,6 +281,8 @@ struct Walk<'a> {
     addrs: HashMap<Item, Vec<ResourceAddr>>,
     failed: HashSet<Item>,
     diags: Vec<Diagnostic>,
+    /// Instances expanded so far over all blocks, bounded by [`MAX_INSTANCES_TOTAL`].
+    expanded: usize,
 }
 
 type ItemResult = Result<(), Vec<Diagnostic>>;
@@ -446,7 +448,8 @@ impl<'a> Walk<'a> {
                             crate::value::format_number(*n)
                         ),
                         &count.span,
-                    )]);
+                    )
+                    .with_help(format!("{MAX_INSTANCES_PER_BLOCK} instances is the limit for one resource block; split larger sets over several blocks"))]);
                 }
                 Some(other) => {
                     return Err(vec![Diagnostic::error_at(
@@ -517,6 +520,24 @@ impl<'a> Walk<'a> {
             }
         } else {
             keys.push((None, None, None));
+        }
+        self.expanded += keys.len();
+        if self.expanded > MAX_INSTANCES_TOTAL {
+            let span = block
+                .count
+                .as_ref()
+                .or(block.for_each.as_ref())
+                .map_or(&block.span, |e| &e.span);
+            return Err(vec![
+                Diagnostic::error_at(
+                    format!(
+                        "the environment expands to more than {MAX_INSTANCES_TOTAL} resource instances (the limit for one environment), reached at `{}`",
+                        block.name.text
+                    ),
+                    span,
+                )
+                .with_help("split the environment into several environments with their own state"),
+            ]);
         }
 
         let depends_on: Vec<ResourceAddr> = self
@@ -740,6 +761,7 @@ fn too_many(span: &Span, n: usize) -> Diagnostic {
         ),
         span,
     )
+    .with_help("that is the limit for one resource block; split larger sets over several blocks")
 }
 
 fn describe(value: &Value) -> &'static str {

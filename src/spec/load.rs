@@ -18,6 +18,7 @@ use super::model::{
 use super::span::Span;
 use super::yaml::{self, Key, Node, NodeKind};
 use crate::addr::AddrSelector;
+use crate::limits::{MAX_MODULE_DEPTH, MAX_SPEC_FILE_BYTES, read_capped};
 use crate::providers::Timeouts;
 use crate::schema::check::{coerce, parse_type};
 use crate::schema::{AttrType, Presence, SchemaRegistry};
@@ -68,8 +69,19 @@ const LIFECYCLE_KEYS: &[&str] = &["prevent_destroy", "create_before_destroy", "i
 const MODULE_CALL_KEYS: &[&str] = &["source", "inputs", "providers", "description"];
 const INPUT_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
-/// Modules nest at most this deep (a module that instantiates itself would otherwise loop).
-const MAX_MODULE_DEPTH: usize = 16;
+
+/// Reads a spec file of at most [`MAX_SPEC_FILE_BYTES`]; `Ok(Err(size))` when it is larger.
+fn read_bounded(path: &Path) -> std::io::Result<Result<String, u64>> {
+    match read_capped(path, MAX_SPEC_FILE_BYTES)? {
+        Ok(bytes) => String::from_utf8(bytes).map(Ok).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file is not UTF-8 text",
+            )
+        }),
+        Err(size) => Ok(Err(size)),
+    }
+}
 
 /// The environment files that exist under `project_dir/environments`.
 pub fn available_environments(project_dir: &Path) -> Vec<String> {
@@ -129,8 +141,12 @@ impl Loader<'_> {
 
     fn read(&mut self, path: &Path) -> Option<(Arc<str>, Node)> {
         let name = self.display_name(path);
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let text = match read_bounded(path) {
+            Ok(Ok(text)) => text,
+            Ok(Err(bytes)) => {
+                self.diags.push(yaml::file_too_large(&name, bytes));
+                return None;
+            }
             Err(e) => {
                 self.diags
                     .push(Diagnostic::error(format!("cannot read {name}: {e}"), None));
@@ -176,6 +192,20 @@ impl Loader<'_> {
             );
             return None;
         };
+        if let Some(real) = self.symlink_escape(&path) {
+            self.diags.push(
+                Diagnostic::error(
+                    format!(
+                        "{} leads out of the project directory (through `..` or a symbolic link), to {}",
+                        self.display_name(&path),
+                        real.display()
+                    ),
+                    None,
+                )
+                .with_help("cairn does not follow symbolic links out of the project; copy the file into environments/"),
+            );
+            return None;
+        }
         let (file, node) = self.read(&path)?;
         let entries = self.mapping(&node, "an environment file")?;
         self.check_keys(entries, ENV_KEYS, "an environment file");
@@ -877,7 +907,36 @@ impl Loader<'_> {
         } else {
             self.project_dir.join("modules").join(&source.text)
         };
+        // A spec must not read files outside its project: a shared or downloaded spec could
+        // otherwise quote any file the user can read in its error messages.
+        if let Some(why) = self.lexical_escape(&dir, &source.text) {
+            self.diags.push(
+                Diagnostic::error_at(
+                    format!(
+                        "module source `{}` is outside the project directory: {why}",
+                        source.text
+                    ),
+                    &source.span,
+                )
+                .with_help("a module source names a directory under modules/ or a relative path that stays inside the project; copy the module into the project"),
+            );
+            return None;
+        }
         let file = dir.join("module.yaml");
+        if let Some(real) = self.symlink_escape(&file) {
+            self.diags.push(
+                Diagnostic::error_at(
+                    format!(
+                        "module source `{}` leads through a symbolic link out of the project directory, to {}",
+                        source.text,
+                        real.display()
+                    ),
+                    &source.span,
+                )
+                .with_help("cairn does not follow symbolic links out of the project; copy the module into the project instead of linking it"),
+            );
+            return None;
+        }
         if !file.is_file() {
             let available: Vec<String> = std::fs::read_dir(self.project_dir.join("modules"))
                 .into_iter()
@@ -908,13 +967,26 @@ impl Loader<'_> {
         if let Some(module) = self.modules.get(&canonical) {
             return Some(module.clone());
         }
-        if self.loading.contains(&canonical) || depth > MAX_MODULE_DEPTH {
+        if self.loading.contains(&canonical) {
             self.diags.push(
                 Diagnostic::error_at(
                     format!("module `{}` instantiates itself", source.text),
                     &source.span,
                 )
                 .with_help("a module cannot include itself, directly or through other modules"),
+            );
+            return None;
+        }
+        if depth > MAX_MODULE_DEPTH {
+            self.diags.push(
+                Diagnostic::error_at(
+                    format!(
+                        "module `{}` is nested {depth} modules deep, over the limit of {MAX_MODULE_DEPTH}",
+                        source.text
+                    ),
+                    &source.span,
+                )
+                .with_help("flatten the chain: instantiate some of these modules from the environment instead"),
             );
             return None;
         }
@@ -928,6 +1000,35 @@ impl Loader<'_> {
         let module = Arc::new(loaded?);
         self.modules.insert(canonical, module.clone());
         Some(module)
+    }
+
+    /// Why `dir` (a module source joined to its base) lies outside the project on its face,
+    /// before any file is looked at: an absolute path, or more `..` than the path has below
+    /// the project root.
+    fn lexical_escape(&self, dir: &Path, source: &str) -> Option<&'static str> {
+        use std::path::Component;
+        if Path::new(source).is_absolute() {
+            return Some("it is an absolute path");
+        }
+        let inside = dir.strip_prefix(&self.project_dir).ok()?;
+        let mut depth = 0usize;
+        for component in inside.components() {
+            match component {
+                Component::Normal(_) => depth += 1,
+                Component::CurDir => {}
+                Component::ParentDir if depth > 0 => depth -= 1,
+                _ => return Some("its `..` steps climb above the project root"),
+            }
+        }
+        None
+    }
+
+    /// Where `path` really is, when following its symbolic links leads out of the project.
+    /// `None` when it stays inside or does not exist (the caller reports a missing file).
+    fn symlink_escape(&self, path: &Path) -> Option<PathBuf> {
+        let root = self.project_dir.canonicalize().ok()?;
+        let real = path.canonicalize().ok()?;
+        (!real.starts_with(&root)).then_some(real)
     }
 
     // ---- node helpers ----

@@ -10,14 +10,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 use super::diagnostic::Diagnostic;
 use super::span::Span;
 
-/// Deeper nesting than this is refused: no spec needs it, and a hostile one would exhaust the
-/// stack.
-const MAX_DEPTH: usize = 64;
-/// A document may expand (through aliases) to at most this many nodes: a "billion laughs"
-/// alias bomb must fail with a message, not exhaust memory.
-const MAX_NODES: usize = 1_000_000;
-/// Larger files are refused before parsing.
-pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+use crate::limits::{
+    MAX_SPEC_FILE_BYTES, MAX_YAML_DEPTH as MAX_DEPTH, MAX_YAML_NODES as MAX_NODES,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
@@ -66,16 +61,23 @@ impl Node {
     }
 }
 
+/// The diagnostic for a spec file over [`MAX_SPEC_FILE_BYTES`]: the loader checks the size before
+/// reading, [`parse`] again for text that came from elsewhere.
+pub fn file_too_large(file: &str, bytes: u64) -> Diagnostic {
+    Diagnostic::error(
+        format!(
+            "{file} is {bytes} bytes, over the limit of {} MiB for one spec file",
+            MAX_SPEC_FILE_BYTES >> 20
+        ),
+        None,
+    )
+    .with_help("split it: move resources into modules under modules/ (each file has its own limit)")
+}
+
 /// Parses one YAML document. An empty file is `Null`.
 pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, Diagnostic> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
-            format!(
-                "{file} is {} bytes; cairn reads spec files of at most {MAX_FILE_BYTES} bytes",
-                text.len()
-            ),
-            None,
-        ));
+    if text.len() as u64 > MAX_SPEC_FILE_BYTES {
+        return Err(file_too_large(file, text.len() as u64));
     }
     let mut builder = Builder {
         file: file.clone(),
@@ -237,10 +239,12 @@ impl Builder {
         self.nodes = self.nodes.saturating_add(added);
         if self.nodes > MAX_NODES {
             return Err(Diagnostic::error_at(
-                format!("the document expands to more than {MAX_NODES} values"),
+                format!(
+                    "the document expands to more than {MAX_NODES} values (the limit on one YAML document)"
+                ),
                 span,
             )
-            .with_help("aliases (`*name`) copy what they refer to; nested aliases multiply"));
+            .with_help("aliases (`*name`) copy what they refer to and nested aliases multiply: write the values out, or split the file into modules"));
         }
         Ok(())
     }
@@ -251,9 +255,12 @@ impl Builder {
                 Frame::Seq { span, .. } | Frame::Map { span, .. } => span.clone(),
             };
             return Err(Diagnostic::error_at(
-                format!("nesting deeper than {MAX_DEPTH} levels"),
+                format!(
+                    "lists and mappings nest deeper than {MAX_DEPTH} levels (the limit on YAML nesting)"
+                ),
                 &span,
-            ));
+            )
+            .with_help("flatten the structure; no resource property needs this depth"));
         }
         self.stack.push(frame);
         Ok(())

@@ -29,13 +29,16 @@
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use sha2::{Digest, Sha256};
+
+use crate::limits::{MAX_STATE_FILE_BYTES, read_capped};
 
 use super::{LockInfo, STATE_FORMAT_VERSION, State, StateError, StateLock, StateStore};
 
@@ -55,6 +58,27 @@ pub struct LocalStore {
     checked: AtomicBool,
     /// Size of the last file written: the next serialization reserves that much up front.
     last_size: AtomicUsize,
+    /// The file as this store last read or wrote it. A save finding anything else there (an
+    /// edit, a damaged byte) checks the file again before replacing it, so a file damaged
+    /// during a long apply is refused, not overwritten, at no cost to ordinary saves.
+    last_seen: Mutex<Option<FileStamp>>,
+}
+
+/// What identifies one version of the file without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        let meta = fs::metadata(path).ok()?;
+        Some(FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
 }
 
 impl LocalStore {
@@ -67,6 +91,7 @@ impl LocalStore {
             environment,
             checked: AtomicBool::new(false),
             last_size: AtomicUsize::new(0),
+            last_seen: Mutex::new(None),
         }
     }
 
@@ -88,6 +113,10 @@ impl LocalStore {
         PathBuf::from(name)
     }
 
+    fn remember(&self, stamp: Option<FileStamp>) {
+        *self.last_seen.lock().unwrap_or_else(|p| p.into_inner()) = stamp;
+    }
+
     fn io_error(&self, action: &'static str, source: io::Error) -> StateError {
         StateError::Io {
             action,
@@ -101,8 +130,18 @@ impl LocalStore {
         reason = "StateError is the StateStore contract's error, returned by value there too"
     )]
     fn read(&self) -> Result<Option<State>, StateError> {
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
+        let stamp = FileStamp::of(&self.path);
+        let bytes = match read_capped(&self.path, MAX_STATE_FILE_BYTES) {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(size)) => {
+                return Err(StateError::Corrupt {
+                    path: self.display_path.clone(),
+                    reason: format!(
+                        "it is {size} bytes, over the limit of {} MiB for a state file",
+                        MAX_STATE_FILE_BYTES >> 20
+                    ),
+                });
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io_error("reading state file", e)),
         };
@@ -115,6 +154,7 @@ impl LocalStore {
             });
         }
         self.checked.store(true, Ordering::Relaxed);
+        self.remember(stamp);
         Ok(Some(state))
     }
 }
@@ -141,7 +181,11 @@ impl StateStore for LocalStore {
                 expected: self.environment.clone(),
             });
         }
-        if !self.checked.load(Ordering::Relaxed) {
+        let changed = {
+            let seen = *self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+            seen.is_some() && FileStamp::of(&self.path) != seen
+        };
+        if !self.checked.load(Ordering::Relaxed) || changed {
             self.read()?;
             self.checked.store(true, Ordering::Relaxed);
         }
@@ -175,6 +219,7 @@ impl StateStore for LocalStore {
             state.serial -= 1;
             return Err(self.io_error(failure.action, failure.source));
         }
+        self.remember(FileStamp::of(&self.path));
         Ok(())
     }
 
@@ -288,7 +333,7 @@ struct Header {
     clippy::result_large_err,
     reason = "StateError is the StateStore contract's error, returned by value there too"
 )]
-fn parse_state_file(bytes: &[u8], display_path: &str) -> Result<State, StateError> {
+pub(crate) fn parse_state_file(bytes: &[u8], display_path: &str) -> Result<State, StateError> {
     let corrupt = |reason: String| StateError::Corrupt {
         path: display_path.to_string(),
         reason,
@@ -691,6 +736,51 @@ mod tests {
             "the damaged file was modified"
         );
         assert_eq!(state.serial, 1, "a refused save does not count");
+    }
+
+    #[tokio::test]
+    async fn a_file_damaged_between_two_saves_of_one_store_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), "dev");
+        let mut state = state_with("dev", 2);
+        store.save(&mut state).await.unwrap();
+        // Another program flips one byte while this store still holds the state in memory
+        // (a long apply): the next save must notice rather than trust its first check.
+        let mut bytes = fs::read(&store.path).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x01;
+        fs::write(&store.path, &bytes).unwrap();
+        let err = store.save(&mut state).await.unwrap_err();
+        assert!(err.to_string().contains("checksum mismatch"), "{err}");
+        assert_eq!(
+            fs::read(&store.path).unwrap(),
+            bytes,
+            "the damaged file was modified"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_state_file_over_the_size_limit_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), "dev");
+        fs::create_dir_all(store.path.parent().unwrap()).unwrap();
+        // Sparse: costs no disk, and is refused from its size alone.
+        let file = File::create(&store.path).unwrap();
+        file.set_len(MAX_STATE_FILE_BYTES + 1).unwrap();
+        let err = store.load().await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "state file {DISPLAY} is corrupt: it is {} bytes, over the limit of 512 MiB for a state file; it was left untouched (restore it from {DISPLAY}.backup or version control)",
+                MAX_STATE_FILE_BYTES + 1
+            )
+        );
+        let mut state = state_with("dev", 2);
+        assert!(store.save(&mut state).await.is_err());
+        assert_eq!(
+            fs::metadata(&store.path).unwrap().len(),
+            MAX_STATE_FILE_BYTES + 1
+        );
     }
 
     #[tokio::test]

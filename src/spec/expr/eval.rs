@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::limits::{MAX_STRING_BYTES, MAX_VALUE_DEPTH, MAX_VALUE_SIZE, value_measure};
 use crate::spec::diagnostic::{Diagnostic, did_you_mean};
 use crate::spec::span::Span;
 use crate::value::{Value, format_number};
@@ -123,9 +124,10 @@ impl Evaluator<'_> {
             ExprKind::ResourceAttr { addr, path } => self.resolve_resource_attr(addr, path, span),
             ExprKind::Template(parts) => self.template(parts, span),
             ExprKind::List(items) => {
+                let mut growth = Growth::default();
                 let items = items
                     .iter()
-                    .map(|i| self.eval(i))
+                    .map(|i| growth.add(self.eval(i)?, 0, span))
                     .collect::<Result<Vec<_>, _>>()?;
                 if items.iter().all(|i| i.as_literal().is_some()) {
                     let values = items.into_iter().map(into_value).collect();
@@ -135,9 +137,10 @@ impl Evaluator<'_> {
                 }
             }
             ExprKind::Map(entries) => {
+                let mut growth = Growth::default();
                 let entries = entries
                     .iter()
-                    .map(|(k, v)| Ok((k.clone(), self.eval(v)?)))
+                    .map(|(k, v)| Ok((k.clone(), growth.add(self.eval(v)?, k.len(), span)?)))
                     .collect::<Result<Vec<_>, Diagnostic>>()?;
                 if entries.iter().all(|(_, v)| v.as_literal().is_some()) {
                     let map: BTreeMap<String, Value> = entries
@@ -482,6 +485,9 @@ impl Evaluator<'_> {
         let mut any_unknown = false;
         let mut text = String::new();
         let mut residual = false;
+        // Counted as the text grows, so a template that repeats a large string stops at the
+        // limit instead of building it whole.
+        let mut known_bytes = 0usize;
         for part in parts {
             let part = self.eval(part)?;
             match known(&part) {
@@ -498,6 +504,10 @@ impl Evaluator<'_> {
                 }
                 Known::Value(v) => {
                     let piece = template_text(v, &part.span)?;
+                    known_bytes += piece.len();
+                    if known_bytes > MAX_STRING_BYTES {
+                        return Err(string_too_long(span));
+                    }
                     if v.is_sensitive() {
                         // Keep secrets in their own part, so a residual never holds them in
                         // plain text.
@@ -888,6 +898,47 @@ fn get_index(value: Value, n: f64, what: &str, span: &Span) -> Result<Value, Dia
             span,
         )),
     }
+}
+
+/// The size and depth of a list or map being built from evaluated items, checked item by item
+/// against `crate::limits` so that locals which reference each other twice (doubling a value at
+/// every step) fail at the limit rather than exhaust memory.
+#[derive(Default)]
+struct Growth {
+    size: usize,
+    depth: usize,
+}
+
+impl Growth {
+    fn add(&mut self, item: Expr, key_len: usize, span: &Span) -> Result<Expr, Diagnostic> {
+        if let Some(value) = item.as_literal() {
+            let (size, depth) = value_measure(value);
+            self.size = self.size.saturating_add(size + key_len + 1);
+            self.depth = self.depth.max(depth + 1);
+        }
+        if self.size > MAX_VALUE_SIZE || self.depth > MAX_VALUE_DEPTH {
+            return Err(Diagnostic::error_at(
+                format!(
+                    "this value is too large: over the limit of {} Mi units (elements plus bytes of text) or {MAX_VALUE_DEPTH} levels of nesting",
+                    MAX_VALUE_SIZE >> 20
+                ),
+                span,
+            )
+            .with_help("a value that refers to itself twice, directly or through locals, doubles at every step; build smaller values"));
+        }
+        Ok(item)
+    }
+}
+
+fn string_too_long(span: &Span) -> Diagnostic {
+    Diagnostic::error_at(
+        format!(
+            "this string is too long: over the limit of {} MiB of text",
+            MAX_STRING_BYTES >> 20
+        ),
+        span,
+    )
+    .with_help("a template that repeats a large string, directly or through locals, grows at every step; build smaller strings")
 }
 
 /// A known part of a template as text.

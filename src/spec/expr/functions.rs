@@ -77,12 +77,24 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "zipmap",
 ];
 
-/// Largest string a function may return.
-const MAX_STRING: usize = 1 << 20;
-/// Largest list a function may return.
-const MAX_LIST: usize = 100_000;
-/// Most elements `range` generates, as in Terraform.
-const MAX_RANGE: usize = 1024;
+use crate::limits::{
+    MAX_COLLECTION_LEN as MAX_LIST, MAX_RANGE, MAX_STRING_BYTES as MAX_STRING, MAX_VALUE_DEPTH,
+    MAX_VALUE_SIZE, value_measure,
+};
+
+/// Whether a value is within [`MAX_VALUE_SIZE`] and [`MAX_VALUE_DEPTH`].
+pub(crate) fn within_value_limits(value: &Value) -> bool {
+    let (size, depth) = value_measure(value);
+    size <= MAX_VALUE_SIZE && depth <= MAX_VALUE_DEPTH
+}
+
+fn too_large_error(name: &str, call_span: &Span) -> Diagnostic {
+    Diagnostic::error_at(format!("{name}: result too large"), call_span).with_help(format!(
+        "an expression may build at most {} MiB of text in one string, {MAX_LIST} elements in one list or map, {} Mi units (elements plus bytes of text) and {MAX_VALUE_DEPTH} levels of nesting in one value; split the data over several locals or resources",
+        MAX_STRING >> 20,
+        MAX_VALUE_SIZE >> 20
+    ))
+}
 
 /// Calls the built-in `name` on known arguments. `arg_spans` has one span per argument, for
 /// pointing at the wrong one. A sensitive argument makes the whole result sensitive.
@@ -106,15 +118,8 @@ pub(crate) fn call(
         Value::Map(map) => map.len() > MAX_LIST,
         _ => false,
     };
-    if too_large {
-        return Err(
-            Diagnostic::error_at(format!("{name}: result too large"), call_span).with_help(
-                format!(
-                    "a function result may be at most {} MiB of text or {MAX_LIST} elements",
-                    MAX_STRING >> 20
-                ),
-            ),
-        );
+    if too_large || !within_value_limits(&result) {
+        return Err(too_large_error(name, call_span));
     }
     Ok(if sensitive {
         Value::Sensitive(Box::new(strip_sensitive(result)))
@@ -170,6 +175,11 @@ impl Args<'_> {
             format!("{}: argument {} ({param}) {what}", self.name, i + 1),
             self.span(i),
         )
+    }
+
+    /// The error for a result that would pass a limit in `crate::limits`.
+    fn too_large(&self) -> Diagnostic {
+        too_large_error(self.name, self.call_span)
     }
 
     /// An error about the call as a whole.
@@ -361,7 +371,7 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
                     first = false;
                     out.push_str(&text);
                     if out.len() > MAX_STRING {
-                        return Err(a.fail("result too large"));
+                        return Err(a.too_large());
                     }
                 }
             }
@@ -479,6 +489,7 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
                 )?)]));
             };
             let mut out = Vec::with_capacity(n);
+            let mut total = 0usize;
             for row in 0..n {
                 let row_args: Vec<Value> = a.values[1..]
                     .iter()
@@ -487,7 +498,12 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
                         None => v.clone(),
                     })
                     .collect();
-                out.push(Value::String(format_values(a, &spec, &row_args, 1)?));
+                let text = format_values(a, &spec, &row_args, 1)?;
+                total += text.len() + 1;
+                if total > MAX_VALUE_SIZE {
+                    return Err(a.too_large());
+                }
+                out.push(Value::String(text));
             }
             Ok(Value::List(out))
         }
@@ -496,7 +512,7 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
             for i in 0..a.len() {
                 out.extend(a.take_list(i, "list")?);
                 if out.len() > MAX_LIST {
-                    return Err(a.fail("result too large"));
+                    return Err(a.too_large());
                 }
             }
             Ok(Value::List(out))
@@ -587,7 +603,7 @@ fn dispatch(a: &mut Args<'_>) -> Result<Value, Diagnostic> {
             }
             let count = text.matches(from.as_ref()).count();
             if text.len() + count.saturating_mul(to.len()) > MAX_STRING + from.len() * count {
-                return Err(a.fail("result too large"));
+                return Err(a.too_large());
             }
             Ok(Value::String(text.replace(from.as_ref(), &to)))
         }
@@ -1022,6 +1038,11 @@ fn format_values(
     let mut chars = spec.chars().peekable();
     let mut next = 0usize;
     while let Some(c) = chars.next() {
+        // Checked as the text grows: a spec of many `%s` over a large argument must stop at the
+        // limit, not after building the whole string.
+        if out.len() > MAX_STRING {
+            return Err(a.too_large());
+        }
         if c != '%' {
             out.push(c);
             continue;

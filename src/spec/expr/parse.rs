@@ -89,9 +89,9 @@ struct Parser<'a> {
     depth: usize,
 }
 
-/// Deep enough for any real spec; shallow enough that parsing, evaluating and dropping the tree
-/// stay well within a 2 MiB thread stack in debug builds.
-const MAX_DEPTH: usize = 48;
+// Deep enough for any real spec; shallow enough that parsing, evaluating and dropping the tree
+// stay well within a 2 MiB thread stack in debug builds.
+use crate::limits::MAX_EXPR_DEPTH as MAX_DEPTH;
 
 impl<'a> Parser<'a> {
     fn new(text: &str, base: &'a Span) -> Parser<'a> {
@@ -241,7 +241,15 @@ impl<'a> Parser<'a> {
     fn enter(&mut self) -> Result<(), Diagnostic> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error_at(self.pos, 1, "expression nested too deeply"));
+            return Err(self
+                .error_at(
+                    self.pos,
+                    1,
+                    format!(
+                        "expression nested too deeply: more than {MAX_DEPTH} levels of parentheses, calls, lists or indexes"
+                    ),
+                )
+                .with_help("split it: compute the inner parts in `locals:` and refer to them"));
         }
         Ok(())
     }
@@ -802,6 +810,9 @@ mod tests {
         Span::new(Arc::from("main.yaml"), 3, col, 0)
     }
 
+    const NESTED: &str =
+        "expression nested too deeply: more than 48 levels of parentheses, calls, lists or indexes";
+
     fn expr(text: &str) -> Expr {
         parse_expr(text, &at(1)).unwrap()
     }
@@ -1017,9 +1028,9 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = format!("${{{}1{}}}", "(".repeat(10_000), ")".repeat(10_000));
-        assert_eq!(error(&deep).message, "expression nested too deeply");
+        assert_eq!(error(&deep).message, NESTED);
         let long = format!("${{1{}}}", " + 1".repeat(10_000));
-        assert_eq!(error(&long).message, "expression nested too deeply");
+        assert_eq!(error(&long).message, NESTED);
         // Just under the limit parses fine.
         let ok = format!(
             "${{{}1{}}}",
