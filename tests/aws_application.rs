@@ -193,8 +193,12 @@ fn the_application_applies_with_long_creates_side_by_side_and_its_password_only_
     let p = project();
     let mut printed = String::new();
 
-    let (code, stdout, stderr) =
-        run_through(&p, &moto, &slow.endpoint(), &["plan", "-e", "dev", "-out", "app.plan"]);
+    let (code, stdout, stderr) = run_through(
+        &p,
+        &moto,
+        &slow.endpoint(),
+        &["plan", "-e", "dev", "--out", "app.plan"],
+    );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     printed.push_str(&stdout);
     printed.push_str(&stderr);
@@ -218,7 +222,10 @@ fn the_application_applies_with_long_creates_side_by_side_and_its_password_only_
     let serial: Duration = windows.iter().map(|(s, e)| *e - *s).sum();
     eprintln!("apply wall time {wall:.1?}; the long creates (each poll held {HELD:?}):");
     for (address, (start, end)) in long.iter().zip(&windows) {
-        eprintln!("  {address}: {start:.1?} .. {end:.1?} ({:.1?})", *end - *start);
+        eprintln!(
+            "  {address}: {start:.1?} .. {end:.1?} ({:.1?})",
+            *end - *start
+        );
     }
     eprintln!("  one after the other they would take {serial:.1?}");
     let last_start = windows.iter().map(|(s, _)| *s).max().unwrap();
@@ -281,7 +288,8 @@ fn the_application_applies_with_long_creates_side_by_side_and_its_password_only_
     );
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(
-        format!("{stdout}{stderr}").contains("did not become deleted within 3s (last seen: deleting)"),
+        format!("{stdout}{stderr}")
+            .contains("did not become deleted within 3s (last seen: deleting)"),
         "{stdout}\n{stderr}"
     );
     let (_, list, _) = run_through(&p, &moto, &moto.endpoint(), &["state", "list", "-e", "dev"]);

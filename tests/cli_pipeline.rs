@@ -857,7 +857,35 @@ fn a_modules_timeout_comes_from_an_input() {
     let (code, stdout, stderr) = run_with_secret(&p, &["plan", "-e", "dev"]);
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(stderr.contains("the `create` timeout"), "{stderr}");
-    assert!(stderr.contains("modules/db/module.yaml:6:"), "{stderr}");
+    assert!(stderr.contains("modules/db/module.yaml:7:"), "{stderr}");
+}
+
+const SLOW_DELETE: &str = r#"environment: dev
+providers:
+  fake: { latency_ms: { default: 0, fake_database: 600 } }
+resources:
+  db:
+    type: fake_database
+    properties: { engine: postgres, instance_class: db.t3.micro, username: app, password: not-a-secret-here }
+    timeouts: { create: 40m, delete: 100ms }
+"#;
+
+/// `destroy` honours the spec's `timeouts.delete` too: a slow delete ends with the timeout and
+/// the database stays in state.
+#[test]
+fn a_destroy_honours_the_delete_timeout() {
+    let p = Project::with(&[("environments/dev.yaml", SLOW_DELETE)]);
+    let (code, stdout, stderr) = run_with_secret(&p, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run_with_secret(&p, &["destroy", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains("within 100ms"), "{stderr}");
+    let (_, list, _) = run_with_secret(&p, &["state", "list", "-e", "dev"]);
+    assert_eq!(
+        list.trim(),
+        "fake_database.db",
+        "the database is still recorded"
+    );
 }
 
 const GENERATED: &str = r#"environment: dev

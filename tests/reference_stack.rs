@@ -83,8 +83,16 @@ fn environments_differ_in_size_not_in_shape() {
     assert!(set(&dev, "desired_count", "2"), "{dev}");
     assert!(set(&prd, "desired_count", "4"), "{prd}");
     assert!(set(&prd, "num_node_groups", "2"), "{prd}");
-    assert_eq!(count(&dev, "# module.db.aws_db_instance.replica["), 0, "{dev}");
-    assert_eq!(count(&prd, "# module.db.aws_db_instance.replica["), 2, "{prd}");
+    assert_eq!(
+        count(&dev, "# module.db.aws_db_instance.replica["),
+        0,
+        "{dev}"
+    );
+    assert_eq!(
+        count(&prd, "# module.db.aws_db_instance.replica["),
+        2,
+        "{prd}"
+    );
 }
 
 /// The acceptance story, on the repository's own modules against moto: the whole dev
@@ -197,10 +205,18 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
             "{address} outlived the destroy:\n{list}"
         );
     }
-    assert!(list.contains("module.cache.aws_elasticache_replication_group.cache"), "{list}");
+    assert!(
+        list.contains("module.cache.aws_elasticache_replication_group.cache"),
+        "{list}"
+    );
     let buckets = moto.s3_list_buckets();
     assert!(!buckets.contains("datasets-dev-"), "{buckets}");
-    let instances = moto.query_in(REGION, "rds", "2014-10-31", &[("Action", "DescribeDBInstances")]);
+    let instances = moto.query_in(
+        REGION,
+        "rds",
+        "2014-10-31",
+        &[("Action", "DescribeDBInstances")],
+    );
     assert!(!instances.contains("<DBInstanceIdentifier>"), "{instances}");
     let balancers = moto.query_in(
         REGION,
@@ -209,7 +225,12 @@ fn the_reference_stack_applies_converges_heals_and_destroys_on_moto() {
         &[("Action", "DescribeLoadBalancers")],
     );
     assert!(!balancers.contains("<LoadBalancerName>"), "{balancers}");
-    let alarms = moto.query_in(REGION, "monitoring", "2010-08-01", &[("Action", "DescribeAlarms")]);
+    let alarms = moto.query_in(
+        REGION,
+        "monitoring",
+        "2010-08-01",
+        &[("Action", "DescribeAlarms")],
+    );
     assert!(!alarms.contains("datasets-dev-api-"), "{alarms}");
     assert!(!alarms.contains("datasets-dev-db-"), "{alarms}");
     let roles = moto.query("iam", "2010-05-08", &[("Action", "ListRoles")]);

@@ -6,7 +6,7 @@
 //! ones as literals, the rest as residuals resolved during apply. Instances in state that the
 //! walk never reached become deletes.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
 
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
 use crate::graph::ConfigGraph;
-use crate::providers::{DataRequest, ProviderSet};
+use crate::providers::{DataRequest, ProviderSet, Timeouts};
 use crate::schema::{Presence, Schema, SchemaRegistry};
 use crate::spec::diagnostic::Diagnostic;
 use crate::spec::evaluate::{InstanceConfig, InstancePlanner, evaluate};
@@ -67,6 +67,12 @@ pub async fn make_plan(
     let evaluated = evaluate(inputs.env, inputs.graph, inputs.schemas, &mut differ).await?;
     let mut diags = Vec::new();
 
+    // A resource's `timeouts:` come from its spec, also when the plan deletes it.
+    let timeouts: HashMap<ResourceAddr, Timeouts> = differ
+        .changes
+        .iter()
+        .map(|c| (c.address.clone(), c.timeouts))
+        .collect();
     if options.mode == PlanMode::Destroy {
         differ.changes.clear();
         differ.visited.clear();
@@ -123,7 +129,7 @@ pub async fn make_plan(
             replace_paths: Vec::new(),
             depends_on: rs.dependencies.clone(),
             create_before_destroy: false,
-            timeouts: Default::default(),
+            timeouts: timeouts.get(addr).copied().unwrap_or_default(),
             weight: schema.map_or(1.0, |s| s.typical_create_secs),
         });
     }

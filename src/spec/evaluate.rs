@@ -647,7 +647,9 @@ fn timeouts_for(
                     format!("the `{}` timeout must be known when planning", op.text),
                     &expr.span,
                 )
-                .with_help("use an input or a literal duration such as 40m, not a resource's attribute"));
+                .with_help(
+                    "use an input or a literal duration such as 40m, not a resource's attribute",
+                ));
             }
         };
         let duration = crate::spec::duration::parse_duration(&text).map_err(|message| {

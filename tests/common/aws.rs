@@ -80,8 +80,8 @@ pub fn updates_in_place_and_sticks(p: &Project, moto: &Moto, address: &str) {
     );
     let (code, stdout, stderr) = run(p, moto, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let (code, stdout, _) = run(p, moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "the update must stick:\n{stdout}");
+    let (code, stdout, stderr) = run(p, moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "the update must stick:\n{stdout}\n{stderr}");
 }
 
 /// A teammate with the same spec and an empty state imports every managed resource of `p` by

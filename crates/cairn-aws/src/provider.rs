@@ -11,6 +11,7 @@ use cairn_provider::provider::{
     ErrorKind, Provider, ProviderConfig, ProviderError, ReadRequest, ReadResponse, TaggedObject,
     UpdateRequest, UpdateResponse,
 };
+use cairn_provider::value::Value;
 use tokio::sync::OnceCell;
 use tracing::info;
 
@@ -118,7 +119,15 @@ impl Provider for AwsProvider {
         let resource = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
         resource.update(aws, &req).await?;
-        let read = read_back(resource, aws, &req.address, &req.id, &req.config, READ_BACK).await?;
+        // The configuration, plus what it leaves out because cairn holds only its digest (an
+        // unchanged secret AWS never returns): the read keeps those from the prior.
+        let mut known = req.config.clone();
+        if let (Value::Map(known), Value::Map(prior)) = (&mut known, &req.prior) {
+            for (name, value) in prior.iter().filter(|(_, v)| v.contains_sensitive()) {
+                known.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        let read = read_back(resource, aws, &req.address, &req.id, &known, READ_BACK).await?;
         Ok(UpdateResponse {
             attributes: read.attributes,
         })

@@ -634,8 +634,18 @@ impl Provider for FakeProvider {
 
     async fn delete(&self, req: DeleteRequest) -> Result<DeleteResponse, ProviderError> {
         self.schema(&req.resource_type)?;
-        self.wait(Some(&req.address), &req.resource_type, Operation::Delete)
-            .await;
+        // A delete slower than `timeouts.delete` gives up with the object still there.
+        if let Some(timed_out) = self
+            .wait_limited(
+                Some(&req.address),
+                &req.resource_type,
+                Operation::Delete,
+                req.timeout,
+            )
+            .await
+        {
+            return Err(timed_out);
+        }
         let failure = self.injected_failure(
             &[req.address.as_str()],
             &req.resource_type,

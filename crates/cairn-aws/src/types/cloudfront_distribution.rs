@@ -273,23 +273,30 @@ fn behavior_value(
     cache_policy: Option<&str>,
     request_policy: Option<&str>,
 ) -> Attrs {
+    // Only what is set: the differ has no defaults inside a block, and the spec leaves out what
+    // it does not use (compress off, no policies).
     let names = |m: &[Method]| string_list(m.iter().map(|m| m.as_str().to_string()));
-    Attrs::new()
+    let mut attrs = Attrs::new()
         .set("target_origin_id", target)
-        .set("viewer_protocol_policy", policy)
-        .opt("allowed_methods", allowed.map(|a| names(a.items())))
-        .opt(
-            "cached_methods",
-            allowed
-                .and_then(|a| a.cached_methods())
-                .map(|c| names(c.items())),
-        )
-        .set("compress", compress.unwrap_or(false))
-        .opt("cache_policy_id", cache_policy.filter(|p| !p.is_empty()))
-        .opt(
-            "origin_request_policy_id",
-            request_policy.filter(|p| !p.is_empty()),
-        )
+        .set("viewer_protocol_policy", policy);
+    if let Some(a) = allowed {
+        attrs = attrs.set("allowed_methods", names(a.items()));
+        if let Some(c) = a.cached_methods() {
+            attrs = attrs.set("cached_methods", names(c.items()));
+        }
+    }
+    if compress == Some(true) {
+        attrs = attrs.set("compress", true);
+    }
+    for (name, value) in [
+        ("cache_policy_id", cache_policy),
+        ("origin_request_policy_id", request_policy),
+    ] {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            attrs = attrs.set(name, v);
+        }
+    }
+    attrs
 }
 
 /// The spec's attributes of a DistributionConfig as the API returns it.
@@ -302,12 +309,15 @@ fn config_value(dc: &DistributionConfig) -> Attrs {
         .map(|o| {
             let mut attrs = Attrs::new()
                 .set("origin_id", o.id())
-                .set("domain_name", o.domain_name())
-                .opt("origin_path", o.origin_path().filter(|p| !p.is_empty()))
-                .opt(
-                    "origin_access_control_id",
-                    o.origin_access_control_id().filter(|p| !p.is_empty()),
-                );
+                .set("domain_name", o.domain_name());
+            for (name, value) in [
+                ("origin_path", o.origin_path()),
+                ("origin_access_control_id", o.origin_access_control_id()),
+            ] {
+                if let Some(v) = value.filter(|v| !v.is_empty()) {
+                    attrs = attrs.set(name, v);
+                }
+            }
             if let Some(c) = o.custom_origin_config() {
                 let protocols = c
                     .origin_ssl_protocols()
@@ -366,10 +376,11 @@ fn config_value(dc: &DistributionConfig) -> Attrs {
             .build()
         })
         .collect();
-    let certificate = dc
-        .viewer_certificate()
-        .map(|v| match v.acm_certificate_arn() {
-            Some(arn) if !arn.is_empty() => Attrs::new()
+    // CloudFront's own certificate is what an unset `viewer_certificate` means.
+    let certificate = dc.viewer_certificate().and_then(|v| {
+        let arn = v.acm_certificate_arn().filter(|a| !a.is_empty())?;
+        Some(
+            Attrs::new()
                 .set("acm_certificate_arn", arn)
                 .opt(
                     "ssl_support_method",
@@ -380,10 +391,8 @@ fn config_value(dc: &DistributionConfig) -> Attrs {
                     v.minimum_protocol_version().map(|m| m.as_str()),
                 )
                 .build(),
-            _ => Attrs::new()
-                .set("cloudfront_default_certificate", true)
-                .build(),
-        });
+        )
+    });
     let geo = dc
         .restrictions()
         .and_then(|r| r.geo_restriction())

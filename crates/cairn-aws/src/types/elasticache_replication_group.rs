@@ -516,9 +516,7 @@ fn attributes(
         Some(m) => {
             // `6.2` in the spec means whichever 6.2.x AWS runs.
             let version = match (text(prior, "engine_version"), m.engine_version()) {
-                (Some(wanted), Some(actual))
-                    if actual.starts_with(&format!("{wanted}.")) =>
-                {
+                (Some(wanted), Some(actual)) if actual.starts_with(&format!("{wanted}.")) => {
                     Some(wanted)
                 }
                 (_, actual) => actual,

@@ -15,11 +15,11 @@ use cairn_provider::value::Value;
 
 use crate::config::Clients;
 
+pub mod acm_certificate;
+pub mod acm_certificate_validation;
 pub mod appautoscaling_policy;
 pub mod appautoscaling_scheduled_action;
 pub mod appautoscaling_target;
-pub mod acm_certificate;
-pub mod acm_certificate_validation;
 pub mod availability_zones;
 pub mod caller_identity;
 pub mod cloudfront_distribution;
