@@ -11,10 +11,11 @@ use cairn_provider::provider::{
     CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
 };
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
+use cairn_provider::value::Value;
 
 use super::{PROVIDER, Resource};
 use crate::attrs::{
-    ADDRESS_TAG, Attrs, arn_schema, id_schema, required, string_list, tags_schema, tags_value, text,
+    ADDRESS_TAG, Attrs, arn_schema, id_schema, required, tags_schema, tags_value, text,
 };
 use crate::config::Clients;
 use crate::each::read_each;
@@ -89,40 +90,47 @@ impl Resource for SubnetGroup {
         let matched = groups.into_iter().filter_map(|g| {
             let item = wanted.get(g.cache_subnet_group_name()?)?;
             let owner = item.id.is_none().then(|| item.address.clone());
-            Some((item.address.clone(), (owner, g)))
+            Some((item.address.clone(), (owner, g, item.prior.clone())))
         });
         let client = aws.elasticache.clone();
-        read_each(matched, move |(owner, group): (Option<String>, _)| {
-            let client = client.clone();
-            async move {
-                let group: aws_sdk_elasticache::types::CacheSubnetGroup = group;
-                let arn = group.arn().unwrap_or_default().to_string();
-                let tags = tags_of(&client, &arn).await?;
-                if owner.is_some() && tags.get(ADDRESS_TAG) != owner.as_ref() {
-                    return Ok(None);
+        read_each(
+            matched,
+            move |(owner, group, prior): (Option<String>, _, Value)| {
+                let client = client.clone();
+                async move {
+                    let group: aws_sdk_elasticache::types::CacheSubnetGroup = group;
+                    let arn = group.arn().unwrap_or_default().to_string();
+                    let tags = tags_of(&client, &arn).await?;
+                    if owner.is_some() && tags.get(ADDRESS_TAG) != owner.as_ref() {
+                        return Ok(None);
+                    }
+                    let name = group.cache_subnet_group_name().unwrap_or_default();
+                    let subnets = group
+                        .subnets()
+                        .iter()
+                        .filter_map(|s| s.subnet_identifier().map(String::from));
+                    Ok(Some(ReadResult {
+                        id: name.to_string(),
+                        attributes: Attrs::new()
+                            .set("id", name)
+                            .set("arn", arn.as_str())
+                            .set("name", name)
+                            .opt("description", group.cache_subnet_group_description())
+                            // A set: AWS's order is its own.
+                            .set(
+                                "subnet_ids",
+                                crate::rds::in_prior_order(&prior, "subnet_ids", subnets.collect()),
+                            )
+                            .opt("vpc_id", group.vpc_id())
+                            .set(
+                                "tags",
+                                tags_value(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                            )
+                            .build(),
+                    }))
                 }
-                let name = group.cache_subnet_group_name().unwrap_or_default();
-                let subnets = group
-                    .subnets()
-                    .iter()
-                    .filter_map(|s| s.subnet_identifier().map(String::from));
-                Ok(Some(ReadResult {
-                    id: name.to_string(),
-                    attributes: Attrs::new()
-                        .set("id", name)
-                        .set("arn", arn.as_str())
-                        .set("name", name)
-                        .opt("description", group.cache_subnet_group_description())
-                        .set("subnet_ids", string_list(subnets))
-                        .opt("vpc_id", group.vpc_id())
-                        .set(
-                            "tags",
-                            tags_value(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-                        )
-                        .build(),
-                }))
-            }
-        })
+            },
+        )
         .await
     }
 
