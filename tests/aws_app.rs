@@ -316,7 +316,9 @@ resources:
     type: aws_elasticache_subnet_group
     properties:
       name: datasets-dev-cache
-      subnet_ids: ["${data_a.id}", "${data_b.id}"]
+      # A set: AWS keeps no order (sorted, so an import that cannot know the spec's order yet
+      # plans clean).
+      subnet_ids: ${toset([data_a.id, data_b.id])}
   auth:
     type: random_password
     properties: { length: 32, special: false }
