@@ -88,6 +88,32 @@ impl Attrs {
     }
 }
 
+/// What a set-like list reads as when its items are not the prior's.
+#[derive(Clone, Copy, Debug)]
+pub enum Unmatched {
+    /// Sorted: stable whatever order AWS answers in.
+    Sorted,
+    /// As AWS lists it (subnets by availability zone, the order specs write them in), which an
+    /// import whose references are not imported yet relies on.
+    AsRead,
+}
+
+/// A set-like list as read (AWS returns sets in its own order): in the order `prior` lists the
+/// same items, so a reordering is no change; otherwise as `unmatched` says.
+pub fn in_prior_order(read: Vec<String>, prior: &[String], unmatched: Unmatched) -> Vec<String> {
+    let mut sorted = read.clone();
+    sorted.sort();
+    let mut before = prior.to_vec();
+    before.sort();
+    if sorted == before {
+        return prior.to_vec();
+    }
+    match unmatched {
+        Unmatched::Sorted => sorted,
+        Unmatched::AsRead => read,
+    }
+}
+
 pub fn string_list(items: impl IntoIterator<Item = String>) -> Value {
     Value::List(items.into_iter().map(Value::String).collect())
 }

@@ -182,12 +182,7 @@ pub fn strings(config: &Value, name: &str) -> Vec<String> {
 /// AWS's order when they differ or `prior` has none (an import whose references are not
 /// imported yet): AWS lists subnets by availability zone, the order specs write them in.
 pub fn prior_order(read: Vec<String>, prior: &[String]) -> Vec<String> {
-    let a: BTreeSet<&String> = read.iter().collect();
-    let b: BTreeSet<&String> = prior.iter().collect();
-    if a == b && read.len() == prior.len() {
-        return prior.to_vec();
-    }
-    read
+    crate::attrs::in_prior_order(read, prior, crate::attrs::Unmatched::AsRead)
 }
 
 /// A nested block as read, limited to the fields `prior` sets when it is a block: fields a

@@ -368,16 +368,13 @@ pub fn carry(prior: &Value, names: &[&str]) -> Vec<(String, Value)> {
 
 /// `actual` in the order the prior lists them when both hold the same items: AWS returns sets
 /// in its own order, and a reordering is no change.
-pub fn in_prior_order(prior: &Value, name: &str, mut actual: Vec<String>) -> Value {
-    actual.sort();
-    if let Some(mut before) = strings(prior, name) {
-        let mut sorted = before.clone();
-        sorted.sort();
-        if sorted == actual {
-            return crate::attrs::string_list(std::mem::take(&mut before));
-        }
-    }
-    crate::attrs::string_list(actual)
+pub fn in_prior_order(prior: &Value, name: &str, actual: Vec<String>) -> Value {
+    let before = strings(prior, name).unwrap_or_default();
+    crate::attrs::string_list(crate::attrs::in_prior_order(
+        actual,
+        &before,
+        crate::attrs::Unmatched::Sorted,
+    ))
 }
 
 /// The name a read looks for: the id, or for a create that may have happened unrecorded, the

@@ -78,11 +78,7 @@ fn in_prior_order(actual: Vec<String>, prior: Option<&Value>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
-    let mut a = actual.clone();
-    let mut p = prior.clone();
-    a.sort();
-    p.sort();
-    if a == p { prior } else { actual }
+    crate::attrs::in_prior_order(actual, &prior, crate::attrs::Unmatched::AsRead)
 }
 
 fn strings(config: &Value, name: &str) -> Vec<String> {

@@ -503,13 +503,10 @@ fn delta(prior: &Value, config: &Value, name: &str) -> (Vec<String>, Vec<String>
 
 /// AWS returns these sets in no particular order; keep the configured order so a re-plan is
 /// empty.
-fn in_prior_order(mut list: Vec<String>, prior: &Value, name: &str) -> Value {
-    let order = ids(prior, name);
-    list.sort_by_key(|s| {
-        (
-            order.iter().position(|p| p == s).unwrap_or(usize::MAX),
-            s.clone(),
-        )
-    });
-    string_list(list)
+fn in_prior_order(list: Vec<String>, prior: &Value, name: &str) -> Value {
+    string_list(crate::attrs::in_prior_order(
+        list,
+        &ids(prior, name),
+        crate::attrs::Unmatched::Sorted,
+    ))
 }
