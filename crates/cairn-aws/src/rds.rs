@@ -357,6 +357,27 @@ pub fn engine_version(configured: Option<&str>, actual: Option<&str>) -> Option<
     }
 }
 
+/// Whether a delete skips the final snapshot, and the snapshot's name when it does not; an
+/// error when neither is set, before anything is deleted. A replica takes no snapshot.
+pub fn final_snapshot<'a>(
+    resource_type: &str,
+    address: &str,
+    prior: &'a Value,
+    replica: bool,
+) -> Result<(bool, Option<&'a str>), ProviderError> {
+    let skip = replica || crate::attrs::flag(prior, "skip_final_snapshot", false);
+    let snapshot = crate::attrs::text(prior, "final_snapshot_identifier");
+    if !skip && snapshot.is_none() {
+        return Err(crate::errors::invalid(
+            resource_type,
+            format!(
+                "{address} needs `final_snapshot_identifier` to be deleted, or `skip_final_snapshot: true`"
+            ),
+        ));
+    }
+    Ok((skip, snapshot))
+}
+
 /// The cairn-only settings of a type (never sent to or read from AWS), carried from the prior so
 /// that a read does not show them as drift.
 pub fn carry(prior: &Value, names: &[&str]) -> Vec<(String, Value)> {

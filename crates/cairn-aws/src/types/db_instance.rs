@@ -27,8 +27,8 @@ use crate::config::Clients;
 use crate::errors::invalid;
 use crate::rds::{
     CREATE_LIMIT, DELETE_LIMIT, UPDATE_LIMIT, Until, apply_immediately, carry, create_tags,
-    describe_instances, engine_version, rds_error, security_group_ids, strings, sync_tags, tags_of,
-    wait_instance,
+    describe_instances, engine_version, final_snapshot, rds_error, security_group_ids, strings,
+    sync_tags, tags_of, wait_instance,
 };
 
 pub struct DbInstanceType;
@@ -380,17 +380,7 @@ impl Resource for DbInstanceType {
         let p = &req.prior;
         // A replica has no snapshot of its own to take.
         let replica = text(p, "replicate_source_db").is_some();
-        let skip = replica || flag(p, "skip_final_snapshot", false);
-        let snapshot = text(p, "final_snapshot_identifier");
-        if !skip && snapshot.is_none() {
-            return Err(invalid(
-                TYPE,
-                format!(
-                    "{} needs `final_snapshot_identifier` to be deleted, or `skip_final_snapshot: true`",
-                    req.address
-                ),
-            ));
-        }
+        let (skip, snapshot) = final_snapshot(TYPE, &req.address, p, replica)?;
         let out = aws
             .rds
             .delete_db_instance()

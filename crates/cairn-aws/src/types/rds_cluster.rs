@@ -23,8 +23,8 @@ use crate::config::Clients;
 use crate::errors::invalid;
 use crate::rds::{
     CREATE_LIMIT, DELETE_LIMIT, UPDATE_LIMIT, Until, apply_immediately, carry, create_tags,
-    describe_clusters, engine_version, rds_error, security_group_ids, strings, sync_tags, tags_of,
-    wait_cluster,
+    describe_clusters, engine_version, final_snapshot, rds_error, security_group_ids, strings,
+    sync_tags, tags_of, wait_cluster,
 };
 
 pub struct Cluster;
@@ -245,17 +245,7 @@ impl Resource for Cluster {
 
     async fn delete(&self, aws: &Clients, req: &DeleteRequest) -> Result<(), ProviderError> {
         let p = &req.prior;
-        let skip = flag(p, "skip_final_snapshot", false);
-        let snapshot = text(p, "final_snapshot_identifier");
-        if !skip && snapshot.is_none() {
-            return Err(invalid(
-                TYPE,
-                format!(
-                    "{} needs `final_snapshot_identifier` to be deleted, or `skip_final_snapshot: true`",
-                    req.address
-                ),
-            ));
-        }
+        let (skip, snapshot) = final_snapshot(TYPE, &req.address, p, false)?;
         let out = aws
             .rds
             .delete_db_cluster()
