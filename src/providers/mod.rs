@@ -12,5 +12,6 @@ pub fn builtin_catalog() -> Catalog {
     fake::register(&mut catalog);
     random::register(&mut catalog);
     cairn_aws::register(&mut catalog);
+    cairn_azure::register(&mut catalog);
     catalog
 }

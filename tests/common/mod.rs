@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod arm;
 pub mod aws;
 pub mod latency;
 pub mod moto;
+pub mod story;
 
 pub struct Project {
     pub dir: tempfile::TempDir,

@@ -23,6 +23,7 @@
 //! It is test support: never linked into the cairn binary.
 
 pub mod catalog;
+pub mod client;
 pub mod config;
 pub mod lro;
 
