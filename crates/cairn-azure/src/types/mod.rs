@@ -18,6 +18,10 @@ use serde_json::Value as Json;
 use crate::arm::Arm;
 use crate::errors::invalid;
 
+pub mod nat_gateway;
+pub mod network_security_group;
+pub mod network_security_rule;
+pub mod public_ip;
 pub mod resource_group;
 pub mod subnet;
 pub mod virtual_network;
@@ -81,6 +85,10 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(resource_group::ResourceGroup),
         arm(virtual_network::VirtualNetwork),
         arm(subnet::Subnet),
+        arm(network_security_group::NetworkSecurityGroup),
+        arm(network_security_rule::NetworkSecurityRule),
+        arm(public_ip::PublicIp),
+        arm(nat_gateway::NatGateway),
     ]
 }
 

@@ -1,0 +1,522 @@
+//! The network types of the seed systems as a user meets them, against the local ARM server
+//! with each type's default long-running-operation shape: create, a refresh that reads back
+//! what the create recorded (so a re-plan is empty), an update visible on the server, delete,
+//! and import of a resource made by hand.
+
+mod common;
+
+use cairn_provider::value::Value;
+use common::*;
+use serde_json::{Value as Json, json};
+
+const NET_API: &str = "2025-03-01";
+const NSG_API: &str = "2024-10-01";
+
+fn rg_id(group: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{group}")
+}
+
+fn net_id(group: &str, arm_type: &str, name: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.Network/{arm_type}/{name}",
+        rg_id(group)
+    )
+}
+
+/// Reads one instance back by id, as a refresh does.
+async fn read_back(
+    provider: &cairn_azure::AzureProvider,
+    resource_type: &str,
+    id: &str,
+    prior: &Value,
+) -> Option<Value> {
+    read(provider, resource_type, &[("x.y", Some(id), prior)])
+        .await
+        .remove("x.y")
+        .map(|r| r.attributes)
+}
+
+/// The part of a live resource a user looks at in the portal.
+fn live_tags(live: &Json) -> Json {
+    live.get("tags").cloned().unwrap_or(json!({}))
+}
+
+// ---- Network security groups and rules ----
+
+fn nsg(name: &str, tags: Json) -> Value {
+    config(json!({"name": name, "resource_group_name": "rg", "tags": tags}))
+}
+
+fn rule(name: &str, priority: u32) -> Value {
+    config(json!({
+        "name": name, "resource_group_name": "rg", "network_security_group_name": "edge",
+        "priority": priority, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+        "source_port_range": "*", "destination_port_ranges": ["443", "8443"],
+        "source_address_prefix": "Internet", "destination_address_prefix": "VirtualNetwork",
+    }))
+}
+
+#[tokio::test]
+async fn a_security_group_is_created_read_back_retagged_and_deleted() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    group(&provider, "rg").await;
+    let wanted = nsg("edge", json!({"tier": "edge"}));
+    let created = create(
+        &provider,
+        "azurerm_network_security_group.edge",
+        "azurerm_network_security_group",
+        &wanted,
+    )
+    .await
+    .expect("create");
+    assert_eq!(created.id, net_id("rg", "networkSecurityGroups", "edge"));
+    assert_eq!(attr(&created.attributes, "location"), "eastus");
+    let live = arm.get(&created.id, NSG_API).expect("on the server");
+    assert_eq!(live["properties"]["provisioningState"], "Succeeded");
+
+    let again = read_back(
+        &provider,
+        "azurerm_network_security_group",
+        &created.id,
+        &created.attributes,
+    )
+    .await;
+    assert_eq!(
+        again.as_ref(),
+        Some(&created.attributes),
+        "a re-plan is empty"
+    );
+
+    let after = update(
+        &provider,
+        "azurerm_network_security_group",
+        &created.id,
+        &created.attributes,
+        &nsg("edge", json!({"tier": "edge", "owner": "net"})),
+    )
+    .await
+    .expect("update");
+    assert_eq!(
+        after.get("tags"),
+        Some(&config(json!({"tier": "edge", "owner": "net"})))
+    );
+    let live = arm.get(&created.id, NSG_API).expect("on the server");
+    assert_eq!(live_tags(&live), json!({"tier": "edge", "owner": "net"}));
+
+    delete(&provider, "azurerm_network_security_group", &created.id)
+        .await
+        .expect("delete");
+    assert!(arm.get(&created.id, NSG_API).is_none());
+}
+
+#[tokio::test]
+async fn updating_a_security_group_carries_its_rules_over() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    group(&provider, "rg").await;
+    // A group made with an inline rule (as the portal or another tool would) keeps it through
+    // cairn's update: the PUT carries the live rules.
+    let id = net_id("rg", "networkSecurityGroups", "edge");
+    let status = arm.put(
+        &id,
+        NSG_API,
+        &json!({
+            "location": "eastus",
+            "properties": {"securityRules": [{"name": "https", "properties": {
+                "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "443",
+                "sourceAddressPrefix": "*", "destinationAddressPrefix": "*",
+                "access": "Allow", "priority": 100, "direction": "Inbound"}}]},
+        }),
+    );
+    assert!(status == 200 || status == 201, "{status}");
+    let prior = read_back(
+        &provider,
+        "azurerm_network_security_group",
+        &id,
+        &Value::Null,
+    )
+    .await
+    .expect("imported");
+    update(
+        &provider,
+        "azurerm_network_security_group",
+        &id,
+        &prior,
+        &nsg("edge", json!({"env": "prod"})),
+    )
+    .await
+    .expect("update");
+    let live = arm.get(&id, NSG_API).expect("on the server");
+    assert_eq!(live_tags(&live), json!({"env": "prod"}));
+    assert_eq!(
+        live["properties"]["securityRules"][0]["name"], "https",
+        "the rule survived the group's update: {live}"
+    );
+}
+
+#[tokio::test]
+async fn a_hand_made_security_group_imports_as_a_spec_would_write_it() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    group(&provider, "rg").await;
+    let id = net_id("rg", "networkSecurityGroups", "handmade");
+    let status = arm.put(
+        &id,
+        NSG_API,
+        &json!({"location": "westeurope", "tags": {"owner": "ops"}}),
+    );
+    assert!(status == 200 || status == 201, "{status}");
+    let imported = read_back(
+        &provider,
+        "azurerm_network_security_group",
+        &id,
+        &Value::Null,
+    )
+    .await
+    .expect("found");
+    assert_eq!(
+        imported,
+        config(json!({
+            "id": id, "name": "handmade", "resource_group_name": "rg",
+            "location": "westeurope", "tags": {"owner": "ops"},
+        }))
+    );
+}
+
+#[tokio::test]
+async fn a_security_rule_is_created_read_back_changed_and_deleted() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    group(&provider, "rg").await;
+    create(
+        &provider,
+        "azurerm_network_security_group.edge",
+        "azurerm_network_security_group",
+        &nsg("edge", json!({})),
+    )
+    .await
+    .expect("nsg");
+    let wanted = rule("https-in", 100);
+    let created = create(
+        &provider,
+        "azurerm_network_security_rule.https",
+        "azurerm_network_security_rule",
+        &wanted,
+    )
+    .await
+    .expect("create");
+    assert_eq!(
+        created.id,
+        format!(
+            "{}/securityRules/https-in",
+            net_id("rg", "networkSecurityGroups", "edge")
+        )
+    );
+    for (name, value) in [
+        ("priority", json!(100)),
+        ("destination_port_ranges", json!(["443", "8443"])),
+        ("destination_port_range", Json::Null),
+        ("source_address_prefix", json!("Internet")),
+    ] {
+        assert_eq!(
+            created.attributes.get(name).cloned().unwrap_or(Value::Null),
+            config(value),
+            "{name}"
+        );
+    }
+    let live = arm.get(&created.id, NSG_API).expect("on the server");
+    assert_eq!(live["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        live["properties"]["destinationPortRanges"],
+        json!(["443", "8443"])
+    );
+
+    let again = read_back(
+        &provider,
+        "azurerm_network_security_rule",
+        &created.id,
+        &created.attributes,
+    )
+    .await;
+    assert_eq!(
+        again.as_ref(),
+        Some(&created.attributes),
+        "a re-plan is empty"
+    );
+
+    let after = update(
+        &provider,
+        "azurerm_network_security_rule",
+        &created.id,
+        &created.attributes,
+        &rule("https-in", 200),
+    )
+    .await
+    .expect("update");
+    assert_eq!(after.get("priority"), Some(&Value::Number(200.0)));
+    let live = arm.get(&created.id, NSG_API).expect("on the server");
+    assert_eq!(live["properties"]["priority"], 200);
+
+    delete(&provider, "azurerm_network_security_rule", &created.id)
+        .await
+        .expect("delete");
+    assert!(arm.get(&created.id, NSG_API).is_none());
+}
+
+#[tokio::test]
+async fn a_rule_with_both_forms_of_a_port_is_refused_before_arm_is_asked() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    group(&provider, "rg").await;
+    let mut wanted = rule("bad", 100).to_json_exposed();
+    wanted["destination_port_range"] = json!("80");
+    let err = create(
+        &provider,
+        "azurerm_network_security_rule.bad",
+        "azurerm_network_security_rule",
+        &config(wanted),
+    )
+    .await
+    .expect_err("refused");
+    assert!(
+        err.message.contains("destination_port_range")
+            && err.message.contains("destination_port_ranges"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn a_hand_made_security_rule_imports_as_a_spec_would_write_it() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    group(&provider, "rg").await;
+    create(
+        &provider,
+        "azurerm_network_security_group.edge",
+        "azurerm_network_security_group",
+        &nsg("edge", json!({})),
+    )
+    .await
+    .expect("nsg");
+    let id = format!(
+        "{}/securityRules/ssh",
+        net_id("rg", "networkSecurityGroups", "edge")
+    );
+    let status = arm.put(
+        &id,
+        NSG_API,
+        &json!({"properties": {
+            "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "22",
+            "sourceAddressPrefixes": ["10.0.0.0/8", "192.168.0.0/16"],
+            "destinationAddressPrefix": "*", "access": "Deny", "priority": 300,
+            "direction": "Inbound", "description": "no ssh"}}),
+    );
+    assert!(status == 200 || status == 201, "{status}");
+    let imported = read_back(
+        &provider,
+        "azurerm_network_security_rule",
+        &id,
+        &Value::Null,
+    )
+    .await
+    .expect("found");
+    assert_eq!(
+        imported,
+        config(json!({
+            "id": id, "name": "ssh", "resource_group_name": "rg",
+            "network_security_group_name": "edge", "description": "no ssh",
+            "protocol": "Tcp", "access": "Deny", "priority": 300, "direction": "Inbound",
+            "source_port_range": "*", "source_port_ranges": [],
+            "destination_port_range": "22", "destination_port_ranges": [],
+            "source_address_prefix": null,
+            "source_address_prefixes": ["10.0.0.0/8", "192.168.0.0/16"],
+            "destination_address_prefix": "*", "destination_address_prefixes": [],
+        }))
+    );
+}
+
+// ---- Public IPs ----
+
+fn public_ip(name: &str, tags: Json) -> Value {
+    config(json!({
+        "name": name, "resource_group_name": "rg", "allocation_method": "Static",
+        "zones": ["1", "2", "3"], "tags": tags,
+    }))
+}
+
+#[tokio::test]
+async fn a_public_ip_is_created_read_back_retagged_deleted_and_imported() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    group(&provider, "rg").await;
+    let created = create(
+        &provider,
+        "azurerm_public_ip.gw",
+        "azurerm_public_ip",
+        &public_ip("gw-ip", json!({"app": "flask"})),
+    )
+    .await
+    .expect("create");
+    assert_eq!(created.id, net_id("rg", "publicIPAddresses", "gw-ip"));
+    assert_eq!(
+        attr(&created.attributes, "sku"),
+        "Standard",
+        "azurerm's default"
+    );
+    assert_eq!(attr(&created.attributes, "allocation_method"), "Static");
+    assert_eq!(
+        created.attributes.get("idle_timeout_in_minutes"),
+        Some(&Value::Number(4.0))
+    );
+    let live = arm.get(&created.id, NET_API).expect("on the server");
+    assert_eq!(live["sku"]["name"], "Standard");
+    assert_eq!(live["zones"], json!(["1", "2", "3"]));
+    assert_eq!(live["properties"]["publicIPAllocationMethod"], "Static");
+
+    let again = read_back(
+        &provider,
+        "azurerm_public_ip",
+        &created.id,
+        &created.attributes,
+    )
+    .await;
+    assert_eq!(
+        again.as_ref(),
+        Some(&created.attributes),
+        "a re-plan is empty"
+    );
+
+    let mut changed = public_ip("gw-ip", json!({"app": "flask", "env": "prod"})).to_json_exposed();
+    changed["idle_timeout_in_minutes"] = json!(10);
+    let after = update(
+        &provider,
+        "azurerm_public_ip",
+        &created.id,
+        &created.attributes,
+        &config(changed),
+    )
+    .await
+    .expect("update");
+    assert_eq!(
+        after.get("idle_timeout_in_minutes"),
+        Some(&Value::Number(10.0))
+    );
+    let live = arm.get(&created.id, NET_API).expect("on the server");
+    assert_eq!(live_tags(&live), json!({"app": "flask", "env": "prod"}));
+    assert_eq!(live["properties"]["idleTimeoutInMinutes"], 10);
+
+    delete(&provider, "azurerm_public_ip", &created.id)
+        .await
+        .expect("delete");
+    assert!(arm.get(&created.id, NET_API).is_none());
+
+    let id = net_id("rg", "publicIPAddresses", "handmade");
+    let status = arm.put(
+        &id,
+        NET_API,
+        &json!({"location": "eastus", "sku": {"name": "Standard", "tier": "Regional"},
+                "properties": {"publicIPAllocationMethod": "Static",
+                               "dnsSettings": {"domainNameLabel": "honeylink"}}}),
+    );
+    assert!(status == 200 || status == 201, "{status}");
+    let imported = read_back(&provider, "azurerm_public_ip", &id, &Value::Null)
+        .await
+        .expect("found");
+    for (name, value) in [
+        ("name", "handmade"),
+        ("resource_group_name", "rg"),
+        ("location", "eastus"),
+        ("allocation_method", "Static"),
+        ("sku", "Standard"),
+        ("sku_tier", "Regional"),
+        ("domain_name_label", "honeylink"),
+    ] {
+        assert_eq!(attr(&imported, name), value, "{name}");
+    }
+}
+
+// ---- NAT gateways ----
+
+fn nat(name: &str, idle: u32, tags: Json) -> Value {
+    config(json!({
+        "name": name, "resource_group_name": "rg", "idle_timeout_in_minutes": idle,
+        "zones": ["1"], "tags": tags,
+    }))
+}
+
+#[tokio::test]
+async fn a_nat_gateway_is_created_read_back_changed_deleted_and_imported() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    group(&provider, "rg").await;
+    let created = create(
+        &provider,
+        "azurerm_nat_gateway.out",
+        "azurerm_nat_gateway",
+        &nat("egress", 10, json!({"tier": "service"})),
+    )
+    .await
+    .expect("create through a 202 and its Location URL");
+    assert_eq!(created.id, net_id("rg", "natGateways", "egress"));
+    assert_eq!(attr(&created.attributes, "sku_name"), "Standard");
+    let live = arm.get(&created.id, NET_API).expect("on the server");
+    assert_eq!(live["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(live["properties"]["idleTimeoutInMinutes"], 10);
+    assert_eq!(live["zones"], json!(["1"]));
+
+    let again = read_back(
+        &provider,
+        "azurerm_nat_gateway",
+        &created.id,
+        &created.attributes,
+    )
+    .await;
+    assert_eq!(
+        again.as_ref(),
+        Some(&created.attributes),
+        "a re-plan is empty"
+    );
+
+    let after = update(
+        &provider,
+        "azurerm_nat_gateway",
+        &created.id,
+        &created.attributes,
+        &nat("egress", 15, json!({"tier": "service", "env": "prod"})),
+    )
+    .await
+    .expect("update");
+    assert_eq!(
+        after.get("idle_timeout_in_minutes"),
+        Some(&Value::Number(15.0))
+    );
+    let live = arm.get(&created.id, NET_API).expect("on the server");
+    assert_eq!(live_tags(&live), json!({"tier": "service", "env": "prod"}));
+    assert_eq!(live["properties"]["idleTimeoutInMinutes"], 15);
+
+    delete(&provider, "azurerm_nat_gateway", &created.id)
+        .await
+        .expect("delete");
+    assert!(arm.get(&created.id, NET_API).is_none());
+
+    let id = net_id("rg", "natGateways", "handmade");
+    let status = arm.put(
+        &id,
+        NET_API,
+        &json!({"location": "eastus", "sku": {"name": "Standard"},
+                "properties": {"idleTimeoutInMinutes": 7}}),
+    );
+    assert!((200..300).contains(&status), "{status}");
+    let imported = read_back(&provider, "azurerm_nat_gateway", &id, &Value::Null)
+        .await
+        .expect("found");
+    assert_eq!(attr(&imported, "name"), "handmade");
+    assert_eq!(attr(&imported, "sku_name"), "Standard");
+    assert_eq!(
+        imported.get("idle_timeout_in_minutes"),
+        Some(&Value::Number(7.0))
+    );
+    assert_eq!(imported.get("zones"), Some(&config(json!([]))));
+}
