@@ -520,3 +520,178 @@ async fn a_nat_gateway_is_created_read_back_changed_deleted_and_imported() {
     );
     assert_eq!(imported.get("zones"), Some(&config(json!([]))));
 }
+
+// ---- Subnet–security group associations ----
+
+/// A network with two subnets and a security group, as a three-tier layout starts.
+async fn network_with_nsg(provider: &cairn_azure::AzureProvider) -> (String, String, String) {
+    group(provider, "rg").await;
+    create(
+        provider,
+        "azurerm_virtual_network.main",
+        "azurerm_virtual_network",
+        &config(
+            json!({"name": "main", "resource_group_name": "rg", "address_space": ["10.0.0.0/16"]}),
+        ),
+    )
+    .await
+    .expect("vnet");
+    let mut subnets = Vec::new();
+    for (name, prefix) in [("service", "10.0.1.0/24"), ("data", "10.0.2.0/24")] {
+        let s = create(
+            provider,
+            "azurerm_subnet.s",
+            "azurerm_subnet",
+            &config(json!({"name": name, "resource_group_name": "rg",
+                           "virtual_network_name": "main", "address_prefixes": [prefix]})),
+        )
+        .await
+        .expect("subnet");
+        subnets.push(s.id);
+    }
+    let nsg = create(
+        provider,
+        "azurerm_network_security_group.tier",
+        "azurerm_network_security_group",
+        &nsg("tier", json!({})),
+    )
+    .await
+    .expect("nsg");
+    (subnets[0].clone(), subnets[1].clone(), nsg.id)
+}
+
+fn association(subnet_id: &str, nsg_id: &str) -> Value {
+    config(json!({"subnet_id": subnet_id, "network_security_group_id": nsg_id}))
+}
+
+#[tokio::test]
+async fn associating_a_security_group_sets_it_on_the_subnet_and_deleting_removes_it() {
+    const ASSOC: &str = "azurerm_subnet_network_security_group_association";
+    let arm = arm().await;
+    let provider = arm.provider();
+    let (service, data, nsg_id) = network_with_nsg(&provider).await;
+
+    let mut made = Vec::new();
+    for subnet in [&service, &data] {
+        let created = create(&provider, "a.b", ASSOC, &association(subnet, &nsg_id))
+            .await
+            .expect("associate");
+        assert_eq!(&created.id, subnet, "the association's id is the subnet's");
+        let live = arm.get(subnet, NET_API).expect("subnet");
+        assert_eq!(
+            live["properties"]["networkSecurityGroup"]["id"],
+            json!(nsg_id)
+        );
+        assert_eq!(
+            live["properties"]["addressPrefixes"]
+                .as_array()
+                .map(Vec::len),
+            Some(1),
+            "the rest of the subnet is unchanged: {live}"
+        );
+        made.push(created);
+    }
+
+    arm.forget_requests();
+    let items: Vec<_> = made
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                ["a.service", "a.data"][i],
+                Some(c.id.as_str()),
+                &c.attributes,
+            )
+        })
+        .collect();
+    let found = read(&provider, ASSOC, &items).await;
+    assert_eq!(
+        found["a.service"].attributes, made[0].attributes,
+        "a re-plan is empty"
+    );
+    assert_eq!(
+        found["a.data"].attributes, made[1].attributes,
+        "a re-plan is empty"
+    );
+    let requests = arm.requests();
+    assert_eq!(
+        requests.get("LIST Microsoft.Network/virtualNetworks/subnets"),
+        Some(&1),
+        "one list for the network's subnets: {requests:?}"
+    );
+
+    // A subnet already linked is not taken over.
+    let err = create(&provider, "a.again", ASSOC, &association(&service, &nsg_id))
+        .await
+        .expect_err("already associated");
+    assert!(
+        err.message.contains("cairn import a.again"),
+        "{}",
+        err.message
+    );
+
+    // The subnet's own update keeps the association, which it does not manage.
+    let subnet_attrs = read_back(&provider, "azurerm_subnet", &service, &Value::Null)
+        .await
+        .expect("subnet");
+    let mut changed = subnet_attrs.to_json_exposed();
+    changed["service_endpoints"] = json!(["Microsoft.Storage"]);
+    update(
+        &provider,
+        "azurerm_subnet",
+        &service,
+        &subnet_attrs,
+        &config(changed),
+    )
+    .await
+    .expect("subnet update");
+    let found = read(
+        &provider,
+        ASSOC,
+        &[("a.service", Some(&service), &made[0].attributes)],
+    )
+    .await;
+    assert_eq!(found["a.service"].attributes, made[0].attributes);
+
+    delete(&provider, ASSOC, &service).await.expect("delete");
+    let live = arm.get(&service, NET_API).expect("the subnet stays");
+    assert!(
+        live["properties"].get("networkSecurityGroup").is_none(),
+        "the link is gone: {live}"
+    );
+    assert!(
+        read(
+            &provider,
+            ASSOC,
+            &[("a.service", Some(&service), &made[0].attributes)]
+        )
+        .await
+        .is_empty(),
+        "a refresh finds no association"
+    );
+    delete(&provider, ASSOC, &service)
+        .await
+        .expect("deleting it again is a no-op");
+}
+
+#[tokio::test]
+async fn a_hand_made_association_imports_by_subnet_id() {
+    const ASSOC: &str = "azurerm_subnet_network_security_group_association";
+    let arm = arm().await;
+    let provider = arm.provider();
+    let (service, _, nsg_id) = network_with_nsg(&provider).await;
+    let status = arm.put(
+        &service,
+        NET_API,
+        &json!({"properties": {"addressPrefixes": ["10.0.1.0/24"],
+                               "networkSecurityGroup": {"id": nsg_id}}}),
+    );
+    assert!((200..300).contains(&status), "{status}");
+    let imported = read_back(&provider, ASSOC, &service, &Value::Null)
+        .await
+        .expect("found");
+    assert_eq!(
+        imported,
+        config(json!({"id": service, "subnet_id": service, "network_security_group_id": nsg_id}))
+    );
+}

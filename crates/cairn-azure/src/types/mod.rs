@@ -24,6 +24,7 @@ pub mod network_security_rule;
 pub mod public_ip;
 pub mod resource_group;
 pub mod subnet;
+pub mod subnet_network_security_group_association;
 pub mod virtual_network;
 
 pub const PROVIDER: &str = "azure";
@@ -89,6 +90,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(network_security_rule::NetworkSecurityRule),
         arm(public_ip::PublicIp),
         arm(nat_gateway::NatGateway),
+        Box::new(subnet_network_security_group_association::SubnetNsgAssociation),
     ]
 }
 
