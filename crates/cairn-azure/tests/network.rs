@@ -695,3 +695,215 @@ async fn a_hand_made_association_imports_by_subnet_id() {
         config(json!({"id": service, "subnet_id": service, "network_security_group_id": nsg_id}))
     );
 }
+
+// ---- Application gateways ----
+
+/// The Flask-on-AKS front door: one public frontend on port 80, a pool of pod addresses,
+/// HTTP settings to port 8888, a listener and a basic rule.
+fn app_gateway(subnet_id: &str, ip_id: &str, capacity: u32, tags: Json) -> Value {
+    config(json!({
+        "name": "flask-gw", "resource_group_name": "rg",
+        "sku": {"name": "Standard_v2", "tier": "Standard_v2", "capacity": capacity},
+        "gateway_ip_configuration": [{"name": "gw-ip", "subnet_id": subnet_id}],
+        "frontend_port": [{"name": "http", "port": 80}],
+        "frontend_ip_configuration": [{"name": "public", "public_ip_address_id": ip_id}],
+        "backend_address_pool": [{"name": "aks", "ip_addresses": ["10.0.2.10", "10.0.2.11"]}],
+        "backend_http_settings": [{"name": "flask", "cookie_based_affinity": "Disabled",
+                                   "port": 8888, "protocol": "Http"}],
+        "http_listener": [{"name": "web", "frontend_ip_configuration_name": "public",
+                           "frontend_port_name": "http", "protocol": "Http"}],
+        "request_routing_rule": [{"name": "to-aks", "rule_type": "Basic", "priority": 100,
+                                  "http_listener_name": "web",
+                                  "backend_address_pool_name": "aks",
+                                  "backend_http_settings_name": "flask"}],
+        "tags": tags,
+    }))
+}
+
+async fn gateway_network(provider: &cairn_azure::AzureProvider) -> (String, String) {
+    group(provider, "rg").await;
+    create(
+        provider,
+        "azurerm_virtual_network.main",
+        "azurerm_virtual_network",
+        &config(
+            json!({"name": "main", "resource_group_name": "rg", "address_space": ["10.0.0.0/16"]}),
+        ),
+    )
+    .await
+    .expect("vnet");
+    let subnet = create(
+        provider,
+        "azurerm_subnet.gw",
+        "azurerm_subnet",
+        &config(json!({"name": "gw", "resource_group_name": "rg",
+                       "virtual_network_name": "main", "address_prefixes": ["10.0.1.0/24"]})),
+    )
+    .await
+    .expect("subnet");
+    let ip = create(
+        provider,
+        "azurerm_public_ip.gw",
+        "azurerm_public_ip",
+        &public_ip("gw-ip", json!({})),
+    )
+    .await
+    .expect("public ip");
+    (subnet.id, ip.id)
+}
+
+#[tokio::test]
+async fn an_application_gateway_links_its_parts_by_id_and_reads_back_unchanged() {
+    const APPGW: &str = "azurerm_application_gateway";
+    let arm = arm().await;
+    let provider = arm.provider();
+    let (subnet, ip) = gateway_network(&provider).await;
+    let wanted = app_gateway(&subnet, &ip, 2, json!({"app": "flask"}));
+    let created = create(
+        &provider,
+        "azurerm_application_gateway.front",
+        APPGW,
+        &wanted,
+    )
+    .await
+    .expect("create");
+    let gw = net_id("rg", "applicationGateways", "flask-gw");
+    assert_eq!(created.id, gw);
+
+    let live = arm.get(&gw, NET_API).expect("on the server");
+    let p = &live["properties"];
+    assert_eq!(p["provisioningState"], "Succeeded");
+    assert_eq!(p["sku"]["capacity"], 2);
+    assert_eq!(
+        p["httpListeners"][0]["properties"]["frontendIPConfiguration"]["id"],
+        json!(format!("{gw}/frontendIPConfigurations/public"))
+    );
+    assert_eq!(
+        p["httpListeners"][0]["properties"]["frontendPort"]["id"],
+        json!(format!("{gw}/frontendPorts/http"))
+    );
+    let rule = &p["requestRoutingRules"][0]["properties"];
+    assert_eq!(
+        rule["httpListener"]["id"],
+        json!(format!("{gw}/httpListeners/web"))
+    );
+    assert_eq!(
+        rule["backendAddressPool"]["id"],
+        json!(format!("{gw}/backendAddressPools/aks"))
+    );
+    assert_eq!(
+        rule["backendHttpSettings"]["id"],
+        json!(format!("{gw}/backendHttpSettingsCollection/flask"))
+    );
+    assert_eq!(
+        p["backendHttpSettingsCollection"][0]["properties"]["requestTimeout"], 30,
+        "azurerm's default request timeout"
+    );
+    assert_eq!(
+        p["frontendIPConfigurations"][0]["properties"]["publicIPAddress"]["id"],
+        json!(ip)
+    );
+
+    // What the create recorded is what a refresh reads: the spec's blocks, as written.
+    for name in [
+        "sku",
+        "gateway_ip_configuration",
+        "frontend_port",
+        "frontend_ip_configuration",
+        "backend_address_pool",
+        "backend_http_settings",
+        "http_listener",
+        "request_routing_rule",
+    ] {
+        assert_eq!(created.attributes.get(name), wanted.get(name), "{name}");
+    }
+    let again = read_back(&provider, APPGW, &gw, &created.attributes).await;
+    assert_eq!(
+        again.as_ref(),
+        Some(&created.attributes),
+        "a re-plan is empty"
+    );
+
+    let after = update(
+        &provider,
+        APPGW,
+        &gw,
+        &created.attributes,
+        &app_gateway(&subnet, &ip, 3, json!({"app": "flask", "env": "prod"})),
+    )
+    .await
+    .expect("update");
+    assert_eq!(
+        after.get("sku"),
+        Some(&config(
+            json!({"name": "Standard_v2", "tier": "Standard_v2", "capacity": 3})
+        ))
+    );
+    let live = arm.get(&gw, NET_API).expect("on the server");
+    assert_eq!(live["properties"]["sku"]["capacity"], 3);
+    assert_eq!(live_tags(&live), json!({"app": "flask", "env": "prod"}));
+
+    delete(&provider, APPGW, &gw).await.expect("delete");
+    assert!(arm.get(&gw, NET_API).is_none());
+}
+
+#[tokio::test]
+async fn a_hand_made_application_gateway_imports_with_names_for_its_links() {
+    const APPGW: &str = "azurerm_application_gateway";
+    let arm = arm().await;
+    let provider = arm.provider();
+    let (subnet, ip) = gateway_network(&provider).await;
+    let gw = net_id("rg", "applicationGateways", "portal-gw");
+    let status = arm.put(
+        &gw,
+        NET_API,
+        &json!({"location": "eastus", "properties": {
+            "sku": {"name": "Standard_v2", "tier": "Standard_v2", "capacity": 1},
+            "gatewayIPConfigurations": [{"name": "gwip", "properties": {"subnet": {"id": subnet}}}],
+            "frontendIPConfigurations": [{"name": "fe", "properties": {"publicIPAddress": {"id": ip}}}],
+            "frontendPorts": [{"name": "p80", "properties": {"port": 80}}],
+            "backendAddressPools": [{"name": "pool", "properties": {"backendAddresses": [{"fqdn": "flask.internal"}]}}],
+            "backendHttpSettingsCollection": [{"name": "bhs", "properties": {
+                "port": 8888, "protocol": "Http", "cookieBasedAffinity": "Disabled", "requestTimeout": 60}}],
+            "httpListeners": [{"name": "hl", "properties": {
+                "frontendIPConfiguration": {"id": format!("{gw}/frontendIPConfigurations/fe")},
+                "frontendPort": {"id": format!("{gw}/frontendPorts/p80")}, "protocol": "Http"}}],
+            "requestRoutingRules": [{"name": "r", "properties": {"ruleType": "Basic", "priority": 10,
+                "httpListener": {"id": format!("{gw}/httpListeners/hl")},
+                "backendAddressPool": {"id": format!("{gw}/backendAddressPools/pool")},
+                "backendHttpSettings": {"id": format!("{gw}/backendHttpSettingsCollection/bhs")}}}],
+        }}),
+    );
+    assert!((200..300).contains(&status), "{status}");
+    let imported = read_back(&provider, APPGW, &gw, &Value::Null)
+        .await
+        .expect("found");
+    assert_eq!(attr(&imported, "name"), "portal-gw");
+    assert_eq!(
+        imported.get("request_routing_rule"),
+        Some(&config(
+            json!([{"name": "r", "rule_type": "Basic", "priority": 10,
+            "http_listener_name": "hl", "backend_address_pool_name": "pool",
+            "backend_http_settings_name": "bhs"}])
+        ))
+    );
+    assert_eq!(
+        imported.get("http_listener"),
+        Some(&config(
+            json!([{"name": "hl", "frontend_ip_configuration_name": "fe",
+            "frontend_port_name": "p80", "protocol": "Http", "host_name": null}])
+        ))
+    );
+    assert_eq!(
+        imported.get("backend_address_pool"),
+        Some(&config(
+            json!([{"name": "pool", "fqdns": ["flask.internal"], "ip_addresses": []}])
+        ))
+    );
+    let settings = &imported
+        .get("backend_http_settings")
+        .and_then(Value::as_list)
+        .expect("settings")[0];
+    assert_eq!(settings.get("request_timeout"), Some(&Value::Number(60.0)));
+    assert_eq!(settings.get("port"), Some(&Value::Number(8888.0)));
+}

@@ -18,6 +18,7 @@ use serde_json::Value as Json;
 use crate::arm::Arm;
 use crate::errors::invalid;
 
+pub mod application_gateway;
 pub mod nat_gateway;
 pub mod network_security_group;
 pub mod network_security_rule;
@@ -91,6 +92,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(public_ip::PublicIp),
         arm(nat_gateway::NatGateway),
         Box::new(subnet_network_security_group_association::SubnetNsgAssociation),
+        arm(application_gateway::ApplicationGateway),
     ]
 }
 
