@@ -18,8 +18,14 @@ use serde_json::Value as Json;
 use crate::arm::Arm;
 use crate::errors::invalid;
 
+pub mod application_gateway;
+pub mod nat_gateway;
+pub mod network_security_group;
+pub mod network_security_rule;
+pub mod public_ip;
 pub mod resource_group;
 pub mod subnet;
+pub mod subnet_network_security_group_association;
 pub mod virtual_network;
 
 pub const PROVIDER: &str = "azure";
@@ -81,6 +87,12 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(resource_group::ResourceGroup),
         arm(virtual_network::VirtualNetwork),
         arm(subnet::Subnet),
+        arm(network_security_group::NetworkSecurityGroup),
+        arm(network_security_rule::NetworkSecurityRule),
+        arm(public_ip::PublicIp),
+        arm(nat_gateway::NatGateway),
+        Box::new(subnet_network_security_group_association::SubnetNsgAssociation),
+        arm(application_gateway::ApplicationGateway),
     ]
 }
 
