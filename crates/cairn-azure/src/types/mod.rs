@@ -18,6 +18,12 @@ use serde_json::Value as Json;
 use crate::arm::Arm;
 use crate::errors::invalid;
 
+pub mod block;
+pub mod kubernetes_cluster;
+pub mod kubernetes_cluster_node_pool;
+pub mod postgresql_flexible_server;
+pub mod postgresql_flexible_server_database;
+pub mod postgresql_flexible_server_firewall_rule;
 pub mod resource_group;
 pub mod subnet;
 pub mod virtual_network;
@@ -81,6 +87,11 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(resource_group::ResourceGroup),
         arm(virtual_network::VirtualNetwork),
         arm(subnet::Subnet),
+        arm(kubernetes_cluster::KubernetesCluster),
+        arm(kubernetes_cluster_node_pool::KubernetesClusterNodePool),
+        arm(postgresql_flexible_server::PostgresqlFlexibleServer),
+        arm(postgresql_flexible_server_database::PostgresqlFlexibleServerDatabase),
+        arm(postgresql_flexible_server_firewall_rule::PostgresqlFlexibleServerFirewallRule),
     ]
 }
 
