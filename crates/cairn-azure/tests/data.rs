@@ -45,7 +45,9 @@ async fn network(provider: &cairn_azure::AzureProvider) -> String {
         provider,
         "azurerm_virtual_network.v",
         "azurerm_virtual_network",
-        &config(json!({"name": "net", "resource_group_name": "rg", "address_space": ["10.0.0.0/8"]})),
+        &config(
+            json!({"name": "net", "resource_group_name": "rg", "address_space": ["10.0.0.0/8"]}),
+        ),
     )
     .await
     .expect("network");
@@ -231,7 +233,11 @@ async fn a_node_pool_is_created_read_scaled_deleted_and_imported() {
     assert_eq!(created.id, format!("{}/agentPools/work", cluster.id));
     let requests = arm.requests();
     assert!(
-        requests.get(&format!("POLL {AKS}/agentPools")).copied().unwrap_or(0) >= 1,
+        requests
+            .get(&format!("POLL {AKS}/agentPools"))
+            .copied()
+            .unwrap_or(0)
+            >= 1,
         "the create followed the Location header: {requests:?}"
     );
     let live = arm.get(&created.id, AKS_API).expect("the pool exists");
@@ -267,16 +273,20 @@ async fn a_node_pool_is_created_read_scaled_deleted_and_imported() {
     assert_as_written(&scaled, &after);
     let live = arm.get(&created.id, AKS_API).expect("the pool exists");
     assert_eq!(live["properties"]["count"], 4);
-    assert_eq!(live["properties"]["tags"], json!({"pool": "work", "team": "web"}));
-
-    delete(&provider, "azurerm_kubernetes_cluster_node_pool", &created.id)
-        .await
-        .expect("delete");
-    assert!(arm.get(&created.id, AKS_API).is_none());
-    assert!(
-        arm.get(&cluster.id, AKS_API).is_some(),
-        "the cluster stays"
+    assert_eq!(
+        live["properties"]["tags"],
+        json!({"pool": "work", "team": "web"})
     );
+
+    delete(
+        &provider,
+        "azurerm_kubernetes_cluster_node_pool",
+        &created.id,
+    )
+    .await
+    .expect("delete");
+    assert!(arm.get(&created.id, AKS_API).is_none());
+    assert!(arm.get(&cluster.id, AKS_API).is_some(), "the cluster stays");
 
     let id = format!("{}/agentPools/spot", cluster.id);
     let status = arm.put(
@@ -348,10 +358,19 @@ async fn a_postgresql_server_is_created_read_updated_deleted_and_imported() {
         "the create followed Azure-AsyncOperation: {requests:?}"
     );
     let live = arm.get(&created.id, PG_API).expect("the server exists");
-    assert_eq!(live["sku"], json!({"name": "Standard_D2s_v3", "tier": "GeneralPurpose"}));
+    assert_eq!(
+        live["sku"],
+        json!({"name": "Standard_D2s_v3", "tier": "GeneralPurpose"})
+    );
     assert_eq!(live["properties"]["storage"]["storageSizeGB"], 64);
-    assert_eq!(live["properties"]["backup"]["geoRedundantBackup"], "Enabled");
-    assert_eq!(live["properties"]["network"]["publicNetworkAccess"], "Enabled");
+    assert_eq!(
+        live["properties"]["backup"]["geoRedundantBackup"],
+        "Enabled"
+    );
+    assert_eq!(
+        live["properties"]["network"]["publicNetworkAccess"],
+        "Enabled"
+    );
     assert_as_written(&spec, &created.attributes);
     assert!(!attr(&created.attributes, "fqdn").is_empty());
     assert_eq!(
@@ -458,8 +477,16 @@ async fn a_bad_sku_name_is_refused_before_any_request_and_the_password_is_not_sh
     )
     .await
     .expect_err("no tier prefix");
-    assert!(err.message.contains("GP_Standard_D2s_v3"), "{}", err.message);
-    assert!(!err.message.contains("N0t-in-any-message!"), "{}", err.message);
+    assert!(
+        err.message.contains("GP_Standard_D2s_v3"),
+        "{}",
+        err.message
+    );
+    assert!(
+        !err.message.contains("N0t-in-any-message!"),
+        "{}",
+        err.message
+    );
     assert_eq!(arm.requests().get(&format!("PUT {PG}")), None);
 }
 
@@ -494,7 +521,11 @@ async fn a_postgresql_database_is_created_read_deleted_and_imported() {
     .expect("create");
     assert_eq!(created.id, format!("{server_id}/databases/honeylink"));
     assert!(
-        arm.requests().get(&format!("POLL {PG}/databases")).copied().unwrap_or(0) >= 1,
+        arm.requests()
+            .get(&format!("POLL {PG}/databases"))
+            .copied()
+            .unwrap_or(0)
+            >= 1,
         "the create followed Azure-AsyncOperation"
     );
     let live = arm.get(&created.id, PG_API).expect("the database exists");
@@ -553,7 +584,9 @@ async fn a_postgresql_database_is_created_read_deleted_and_imported() {
     )
     .await;
     assert_as_written(
-        &config(json!({"name": "reports", "server_id": server_id, "charset": "UTF8", "collation": "C"})),
+        &config(
+            json!({"name": "reports", "server_id": server_id, "charset": "UTF8", "collation": "C"}),
+        ),
         &imported,
     );
 }

@@ -60,5 +60,7 @@ pub fn opt_string(value: Option<&str>) -> Value {
 }
 
 pub fn opt_int(value: Option<i64>) -> Value {
-    value.map(|n| Value::Number(n as f64)).unwrap_or(Value::Null)
+    value
+        .map(|n| Value::Number(n as f64))
+        .unwrap_or(Value::Null)
 }

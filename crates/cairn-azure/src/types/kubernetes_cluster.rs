@@ -14,9 +14,9 @@ use serde_json::Value as Json;
 
 use super::block::{block, configured, opt_string};
 use super::{
-    ArmBody, Ctx, PROVIDER, as_prior, id_part, id_schema, location, location_schema,
-    name_schema, parse, provider_id, required, resource_group_name_schema, same_ignoring_case,
-    same_location, tags, tags_schema, tags_value, text, to_json,
+    ArmBody, Ctx, PROVIDER, as_prior, id_part, id_schema, location, location_schema, name_schema,
+    parse, provider_id, required, resource_group_name_schema, same_ignoring_case, same_location,
+    tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
 
@@ -95,7 +95,11 @@ struct NetworkProfile {
     network_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     service_cidr: Option<String>,
-    #[serde(rename = "dnsServiceIP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dnsServiceIP",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     dns_service_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     load_balancer_sku: Option<String>,
@@ -259,7 +263,8 @@ impl ArmBody for KubernetesCluster {
             .or(p.agent_pool_profiles.first());
         let pool = match pool {
             Some(a) => {
-                let mut full = super::kubernetes_cluster_node_pool::pool_fields(&a.pool, prior_pool);
+                let mut full =
+                    super::kubernetes_cluster_node_pool::pool_fields(&a.pool, prior_pool);
                 full.insert("name".to_string(), as_prior_in(prior_pool, "name", &a.name));
                 configured(full, prior_pool)
             }
@@ -270,10 +275,22 @@ impl ArmBody for KubernetesCluster {
                 let prior_net = prior.get("network_profile").map(Value::expose);
                 configured(
                     BTreeMap::from([
-                        ("network_plugin".to_string(), opt_string(n.network_plugin.as_deref())),
-                        ("network_policy".to_string(), opt_string(n.network_policy.as_deref())),
-                        ("service_cidr".to_string(), opt_string(n.service_cidr.as_deref())),
-                        ("dns_service_ip".to_string(), opt_string(n.dns_service_ip.as_deref())),
+                        (
+                            "network_plugin".to_string(),
+                            opt_string(n.network_plugin.as_deref()),
+                        ),
+                        (
+                            "network_policy".to_string(),
+                            opt_string(n.network_policy.as_deref()),
+                        ),
+                        (
+                            "service_cidr".to_string(),
+                            opt_string(n.service_cidr.as_deref()),
+                        ),
+                        (
+                            "dns_service_ip".to_string(),
+                            opt_string(n.dns_service_ip.as_deref()),
+                        ),
                         (
                             "load_balancer_sku".to_string(),
                             opt_string(n.load_balancer_sku.as_deref()),
@@ -286,7 +303,12 @@ impl ArmBody for KubernetesCluster {
         };
         let identity = cluster
             .identity
-            .map(|i| Value::Map(BTreeMap::from([("type".to_string(), Value::string(i.kind))])))
+            .map(|i| {
+                Value::Map(BTreeMap::from([(
+                    "type".to_string(),
+                    Value::string(i.kind),
+                )]))
+            })
             .unwrap_or(Value::Null);
         Ok(Value::Map(BTreeMap::from([
             ("id".to_string(), Value::string(&cluster.id)),

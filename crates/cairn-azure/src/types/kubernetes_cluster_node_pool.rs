@@ -155,8 +155,7 @@ impl ArmBody for KubernetesClusterNodePool {
     }
 
     fn body(&self, _ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {
-        let mut properties =
-            pool_properties(TYPE, config, text(config, "mode").unwrap_or("User"))?;
+        let mut properties = pool_properties(TYPE, config, text(config, "mode").unwrap_or("User"))?;
         properties.tags = tags(config);
         to_json(
             TYPE,

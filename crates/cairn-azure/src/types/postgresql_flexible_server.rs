@@ -12,9 +12,9 @@ use serde_json::Value as Json;
 
 use super::block::{block, configured, id_value, int, opt_int, opt_string};
 use super::{
-    ArmBody, Ctx, PROVIDER, Tracked, as_prior, flag, id_part, id_schema, location,
-    location_schema, name_schema, parse, provider_id, required, resource_group_name_schema,
-    same_ignoring_case, same_location, tags, tags_schema, tags_value, text, to_json,
+    ArmBody, Ctx, PROVIDER, Tracked, as_prior, flag, id_part, id_schema, location, location_schema,
+    name_schema, parse, provider_id, required, resource_group_name_schema, same_ignoring_case,
+    same_location, tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
 
@@ -74,7 +74,11 @@ struct Properties {
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Storage {
-    #[serde(rename = "storageSizeGB", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageSizeGB",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     storage_size_gb: Option<i64>,
 }
 
@@ -218,8 +222,7 @@ impl ArmBody for PostgresqlFlexibleServer {
         let high_availability = match block(config, "high_availability") {
             Some(ha) => HighAvailability {
                 mode: required(TYPE, ha, "mode")?.to_string(),
-                standby_availability_zone: text(ha, "standby_availability_zone")
-                    .map(String::from),
+                standby_availability_zone: text(ha, "standby_availability_zone").map(String::from),
             },
             // A removed block turns high availability off, as azurerm does.
             None => HighAvailability {
@@ -309,7 +312,11 @@ impl ArmBody for PostgresqlFlexibleServer {
             ),
             (
                 "storage_mb".to_string(),
-                opt_int(p.storage.and_then(|s| s.storage_size_gb).map(|gb| gb * 1024)),
+                opt_int(
+                    p.storage
+                        .and_then(|s| s.storage_size_gb)
+                        .map(|gb| gb * 1024),
+                ),
             ),
             (
                 "backup_retention_days".to_string(),
@@ -319,7 +326,10 @@ impl ArmBody for PostgresqlFlexibleServer {
                 "geo_redundant_backup_enabled".to_string(),
                 Value::Bool(backup.geo_redundant_backup.as_deref() == Some("Enabled")),
             ),
-            ("zone".to_string(), opt_string(p.availability_zone.as_deref())),
+            (
+                "zone".to_string(),
+                opt_string(p.availability_zone.as_deref()),
+            ),
             ("high_availability".to_string(), high_availability),
             (
                 "delegated_subnet_id".to_string(),

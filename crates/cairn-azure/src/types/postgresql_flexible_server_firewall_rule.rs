@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::{
-    ArmBody, Child, Ctx, PROVIDER, as_prior, collection, id_schema, name_schema, parse,
-    required, same_ignoring_case, to_json,
+    ArmBody, Child, Ctx, PROVIDER, as_prior, collection, id_schema, name_schema, parse, required,
+    same_ignoring_case, to_json,
 };
 
 pub struct PostgresqlFlexibleServerFirewallRule;
