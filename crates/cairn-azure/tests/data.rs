@@ -134,6 +134,27 @@ async fn a_kubernetes_cluster_is_created_read_updated_deleted_and_imported() {
     .await;
     assert_eq!(again, created.attributes, "a re-plan is empty");
 
+    // ARM lists every pool in the cluster, also those made as node pool resources.
+    let mut shown = arm.get(&created.id, AKS_API).expect("the cluster exists");
+    let extra = json!({"name": "work", "count": 2, "vmSize": "Standard_D4s_v5", "mode": "User"});
+    shown["properties"]["agentPoolProfiles"]
+        .as_array_mut()
+        .expect("profiles")
+        .insert(0, extra.clone());
+    let status = arm.put(&created.id, AKS_API, &shown);
+    assert!((200..300).contains(&status), "{status}");
+    let again = read_one(
+        &provider,
+        "azurerm_kubernetes_cluster",
+        &created.id,
+        &created.attributes,
+    )
+    .await;
+    assert_eq!(
+        again, created.attributes,
+        "the default pool is told apart from the others"
+    );
+
     let changed = cluster_spec(&subnet, json!({"app": "flask", "env": "prod"}), 5);
     let after = update(
         &provider,
@@ -147,7 +168,18 @@ async fn a_kubernetes_cluster_is_created_read_updated_deleted_and_imported() {
     assert_as_written(&changed, &after);
     let live = arm.get(&created.id, AKS_API).expect("the cluster exists");
     assert_eq!(live["tags"], json!({"app": "flask", "env": "prod"}));
-    assert_eq!(live["properties"]["agentPoolProfiles"][0]["maxCount"], 5);
+    let profiles = live["properties"]["agentPoolProfiles"]
+        .as_array()
+        .expect("profiles");
+    let system = profiles
+        .iter()
+        .find(|p| p["name"] == "system")
+        .expect("the default pool");
+    assert_eq!(system["maxCount"], 5);
+    assert!(
+        profiles.iter().any(|p| p["name"] == "work"),
+        "the update kept the pool another resource manages: {profiles:?}"
+    );
 
     delete(&provider, "azurerm_kubernetes_cluster", &created.id)
         .await

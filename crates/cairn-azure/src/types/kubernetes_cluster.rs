@@ -2,7 +2,8 @@
 //! system-assigned identity and a network profile. Further node pools are
 //! `azurerm_kubernetes_cluster_node_pool`; ARM lists every pool in the cluster's
 //! `agentPoolProfiles`, so the default pool is picked out by name (or, on import, as the first
-//! `System` pool).
+//! `System` pool). An update therefore carries over the live profiles of the other pools: a PUT
+//! of the cluster without them would ask ARM to remove them.
 
 use std::collections::BTreeMap;
 
@@ -14,13 +15,22 @@ use serde_json::Value as Json;
 
 use super::block::{block, configured, opt_string};
 use super::{
-    ArmBody, Ctx, PROVIDER, as_prior, id_part, id_schema, location, location_schema, name_schema,
-    parse, provider_id, required, resource_group_name_schema, same_ignoring_case, same_location,
-    tags, tags_schema, tags_value, text, to_json,
+    ArmBody, Ctx, Generic, PROVIDER, Resource, as_prior, id_part, id_schema, location,
+    location_schema, name_schema, parse, provider_id, required, resource_group_name_schema,
+    same_ignoring_case, same_location, tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
+use async_trait::async_trait;
+use cairn_provider::provider::{CreateRequest, DeleteRequest, ReadItem, ReadResult, UpdateRequest};
 
 pub struct KubernetesCluster;
+
+/// The cluster behind [`Resource`]: [`Generic`] for everything but the update.
+pub fn resource() -> Box<dyn Resource> {
+    Box::new(ClusterResource(Generic(KubernetesCluster)))
+}
+
+struct ClusterResource(Generic<KubernetesCluster>);
 
 const TYPE: &str = "azurerm_kubernetes_cluster";
 const ARM_TYPE: &str = "Microsoft.ContainerService/managedClusters";
@@ -362,5 +372,73 @@ fn as_prior_in(prior: Option<&Value>, name: &str, live: &str) -> Value {
     match prior {
         Some(p) => as_prior(p, name, live, same_ignoring_case),
         None => Value::string(live),
+    }
+}
+
+#[async_trait]
+impl Resource for ClusterResource {
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+
+    async fn read(
+        &self,
+        ctx: &Ctx<'_>,
+        items: &[ReadItem],
+    ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
+        self.0.read(ctx, items).await
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx<'_>,
+        req: &CreateRequest,
+    ) -> Result<ReadResult, ProviderError> {
+        self.0.create(ctx, req).await
+    }
+
+    async fn update(&self, ctx: &Ctx<'_>, req: &UpdateRequest) -> Result<Value, ProviderError> {
+        let cluster = &self.0.0;
+        let mut body = cluster.body(ctx, &req.config)?;
+        if let Some(live) = ctx.arm.get(&req.id, API_VERSION, ARM_TYPE).await? {
+            keep_other_pools(&mut body, &live);
+        }
+        let limit = req.timeout.unwrap_or_else(|| cluster.default_timeout());
+        let resource = ctx
+            .arm
+            .put(&req.id, API_VERSION, &body, limit, ARM_TYPE)
+            .await?;
+        cluster.attributes(&resource, &req.config)
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_>, req: &DeleteRequest) -> Result<(), ProviderError> {
+        self.0.delete(ctx, req).await
+    }
+}
+
+/// Appends to the body's `agentPoolProfiles` the live profiles of pools other than the default
+/// one (those of `azurerm_kubernetes_cluster_node_pool` resources), as ARM shows them.
+fn keep_other_pools(body: &mut Json, live: &Json) {
+    let Some(others) = live
+        .pointer("/properties/agentPoolProfiles")
+        .and_then(Json::as_array)
+    else {
+        return;
+    };
+    let Some(ours) = body
+        .pointer_mut("/properties/agentPoolProfiles")
+        .and_then(Json::as_array_mut)
+    else {
+        return;
+    };
+    let names: Vec<String> = ours
+        .iter()
+        .filter_map(|p| p.get("name")?.as_str().map(str::to_ascii_lowercase))
+        .collect();
+    for other in others {
+        let name = other.get("name").and_then(Json::as_str).unwrap_or_default();
+        if !names.contains(&name.to_ascii_lowercase()) {
+            ours.push(other.clone());
+        }
     }
 }

@@ -87,7 +87,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(resource_group::ResourceGroup),
         arm(virtual_network::VirtualNetwork),
         arm(subnet::Subnet),
-        arm(kubernetes_cluster::KubernetesCluster),
+        kubernetes_cluster::resource(),
         arm(kubernetes_cluster_node_pool::KubernetesClusterNodePool),
         arm(postgresql_flexible_server::PostgresqlFlexibleServer),
         arm(postgresql_flexible_server_database::PostgresqlFlexibleServerDatabase),
