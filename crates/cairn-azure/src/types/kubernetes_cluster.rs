@@ -7,7 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use cairn_provider::provider::ProviderError;
+use async_trait::async_trait;
+use cairn_provider::provider::{
+    CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
+};
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 use cairn_provider::value::Value;
 use serde::{Deserialize, Serialize};
@@ -20,8 +23,6 @@ use super::{
     same_ignoring_case, same_location, tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
-use async_trait::async_trait;
-use cairn_provider::provider::{CreateRequest, DeleteRequest, ReadItem, ReadResult, UpdateRequest};
 
 pub struct KubernetesCluster;
 
