@@ -23,6 +23,12 @@ pub mod nat_gateway;
 pub mod network_security_group;
 pub mod network_security_rule;
 pub mod public_ip;
+pub mod block;
+pub mod kubernetes_cluster;
+pub mod kubernetes_cluster_node_pool;
+pub mod postgresql_flexible_server;
+pub mod postgresql_flexible_server_database;
+pub mod postgresql_flexible_server_firewall_rule;
 pub mod resource_group;
 pub mod subnet;
 pub mod subnet_network_security_group_association;
@@ -93,6 +99,11 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(nat_gateway::NatGateway),
         Box::new(subnet_network_security_group_association::SubnetNsgAssociation),
         arm(application_gateway::ApplicationGateway),
+        kubernetes_cluster::resource(),
+        arm(kubernetes_cluster_node_pool::KubernetesClusterNodePool),
+        arm(postgresql_flexible_server::PostgresqlFlexibleServer),
+        arm(postgresql_flexible_server_database::PostgresqlFlexibleServerDatabase),
+        arm(postgresql_flexible_server_firewall_rule::PostgresqlFlexibleServerFirewallRule),
     ]
 }
 
