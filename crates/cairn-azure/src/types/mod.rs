@@ -18,7 +18,13 @@ use serde_json::Value as Json;
 use crate::arm::Arm;
 use crate::errors::invalid;
 
+pub mod choices;
+pub mod key_vault;
+pub mod log_analytics_workspace;
+pub mod redis_cache;
 pub mod resource_group;
+pub mod storage_account;
+pub mod storage_container;
 pub mod subnet;
 pub mod virtual_network;
 
@@ -81,6 +87,11 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(resource_group::ResourceGroup),
         arm(virtual_network::VirtualNetwork),
         arm(subnet::Subnet),
+        arm(storage_account::StorageAccount),
+        arm(storage_container::StorageContainer),
+        arm(key_vault::KeyVault),
+        arm(log_analytics_workspace::LogAnalyticsWorkspace),
+        arm(redis_cache::RedisCache),
     ]
 }
 
