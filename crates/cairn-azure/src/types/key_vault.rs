@@ -78,6 +78,7 @@ impl ArmBody for KeyVault {
             )
             .attr(
                 AttrSchema::optional("purge_protection_enabled", AttrType::Bool)
+                    .default(false)
                     .describe("once enabled, ARM refuses to disable it"),
             )
             // azurerm 4.x renamed `enable_rbac_authorization`; both spellings are accepted

@@ -91,7 +91,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(storage_container::StorageContainer),
         arm(key_vault::KeyVault),
         arm(log_analytics_workspace::LogAnalyticsWorkspace),
-        arm(redis_cache::RedisCache),
+        redis_cache::resource(),
     ]
 }
 

@@ -5,7 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use cairn_provider::provider::ProviderError;
+use async_trait::async_trait;
+use cairn_provider::provider::{
+    CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
+};
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 use cairn_provider::value::Value;
 use serde::{Deserialize, Serialize};
@@ -13,14 +16,31 @@ use serde_json::Value as Json;
 
 use super::choices::{enabled, is_enabled, one_of};
 use super::{
-    ArmBody, Ctx, PROVIDER, as_prior, flag, id_part, id_schema, location, location_schema,
-    name_schema, number, parse, provider_id, required, resource_group_name_schema,
+    ArmBody, Ctx, Generic, PROVIDER, Resource, as_prior, flag, id_part, id_schema, location,
+    location_schema, name_schema, number, parse, provider_id, required, resource_group_name_schema,
     same_ignoring_case, same_location, string_list, strings, tags, tags_schema, tags_value, text,
     to_json,
 };
 use crate::errors::invalid;
 
-pub struct RedisCache;
+/// The `azurerm_redis_cache` type: [`Generic`] for read, create and delete, PATCH for update.
+pub fn resource() -> Box<dyn Resource> {
+    Box::new(PatchOnUpdate(Generic(RedisCache)))
+}
+
+struct RedisCache;
+
+/// ARM's PUT of an existing cache is "create or replace": it may recreate the cache, with
+/// downtime and data loss. azurerm updates with PATCH (`RedisUpdateParameters`: no location,
+/// zones or subnet, which force a replacement anyway), and so does cairn.
+struct PatchOnUpdate(Generic<RedisCache>);
+
+/// `RedisUpdateParameters`. `tags` is always sent: a PATCH without it keeps the old ones.
+#[derive(Debug, Serialize)]
+struct Patch {
+    tags: BTreeMap<String, String>,
+    properties: Properties,
+}
 
 const TYPE: &str = "azurerm_redis_cache";
 const ARM_TYPE: &str = "Microsoft.Cache/redis";
@@ -152,40 +172,16 @@ impl ArmBody for RedisCache {
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {
-        let capacity = number(config, "capacity")
-            .filter(|c| c.fract() == 0.0 && (0.0..=6.0).contains(c))
-            .ok_or_else(|| invalid(TYPE, "`capacity` is required: a whole number from 0 to 6"))?;
-        let shard_count = number(config, "shard_count").map(|n| n as i64);
+        let mut properties = properties(config)?;
+        properties.subnet_id = text(config, "subnet_id").map(String::from);
+        properties.static_ip = text(config, "private_static_ip_address").map(String::from);
         to_json(
             TYPE,
             &Cache {
                 location: location(ctx, TYPE, config)?,
                 zones: strings(config, "zones"),
                 tags: tags(config),
-                properties: Properties {
-                    sku: Sku {
-                        name: one_of(TYPE, config, "sku_name", SKUS)?.to_string(),
-                        family: one_of(TYPE, config, "family", FAMILIES)?.to_string(),
-                        capacity: capacity as i64,
-                    },
-                    redis_version: Some(text(config, "redis_version").unwrap_or("6").to_string()),
-                    enable_non_ssl_port: Some(
-                        flag(config, "non_ssl_port_enabled").unwrap_or(false),
-                    ),
-                    minimum_tls_version: Some(
-                        text(config, "minimum_tls_version")
-                            .unwrap_or("1.2")
-                            .to_string(),
-                    ),
-                    public_network_access: Some(
-                        enabled(flag(config, "public_network_access_enabled").unwrap_or(true))
-                            .to_string(),
-                    ),
-                    shard_count,
-                    subnet_id: text(config, "subnet_id").map(String::from),
-                    static_ip: text(config, "private_static_ip_address").map(String::from),
-                    ..Default::default()
-                },
+                properties,
                 ..Default::default()
             },
         )
@@ -258,5 +254,75 @@ impl ArmBody for RedisCache {
             ("port".to_string(), number(p.port)),
             ("ssl_port".to_string(), number(p.ssl_port)),
         ])))
+    }
+}
+
+/// The settings a create and an update both send.
+fn properties(config: &Value) -> Result<Properties, ProviderError> {
+    let capacity = number(config, "capacity")
+        .filter(|c| c.fract() == 0.0 && (0.0..=6.0).contains(c))
+        .ok_or_else(|| invalid(TYPE, "`capacity` is required: a whole number from 0 to 6"))?;
+    Ok(Properties {
+        sku: Sku {
+            name: one_of(TYPE, config, "sku_name", SKUS)?.to_string(),
+            family: one_of(TYPE, config, "family", FAMILIES)?.to_string(),
+            capacity: capacity as i64,
+        },
+        redis_version: Some(text(config, "redis_version").unwrap_or("6").to_string()),
+        enable_non_ssl_port: Some(flag(config, "non_ssl_port_enabled").unwrap_or(false)),
+        minimum_tls_version: Some(
+            text(config, "minimum_tls_version")
+                .unwrap_or("1.2")
+                .to_string(),
+        ),
+        public_network_access: Some(
+            enabled(flag(config, "public_network_access_enabled").unwrap_or(true)).to_string(),
+        ),
+        shard_count: number(config, "shard_count").map(|n| n as i64),
+        ..Default::default()
+    })
+}
+
+#[async_trait]
+impl Resource for PatchOnUpdate {
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+
+    async fn read(
+        &self,
+        ctx: &Ctx<'_>,
+        items: &[ReadItem],
+    ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
+        self.0.read(ctx, items).await
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx<'_>,
+        req: &CreateRequest,
+    ) -> Result<ReadResult, ProviderError> {
+        self.0.create(ctx, req).await
+    }
+
+    async fn update(&self, ctx: &Ctx<'_>, req: &UpdateRequest) -> Result<Value, ProviderError> {
+        let cache = &self.0.0;
+        let body = to_json(
+            TYPE,
+            &Patch {
+                tags: tags(&req.config),
+                properties: properties(&req.config)?,
+            },
+        )?;
+        let limit = req.timeout.unwrap_or_else(|| cache.default_timeout());
+        let resource = ctx
+            .arm
+            .patch(&req.id, cache.api_version(), &body, limit, ARM_TYPE)
+            .await?;
+        cache.attributes(&resource, &req.config)
+    }
+
+    async fn delete(&self, ctx: &Ctx<'_>, req: &DeleteRequest) -> Result<(), ProviderError> {
+        self.0.delete(ctx, req).await
     }
 }
