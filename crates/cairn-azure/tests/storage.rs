@@ -386,7 +386,8 @@ async fn key_vault_lifecycle_keeps_access_policies_it_does_not_manage() {
     )
     .await
     .expect("vault");
-    // Another resource (azurerm_key_vault_access_policy) grants access behind this one.
+    // Another resource (azurerm_key_vault_access_policy) grants access behind this one: the
+    // vault as it is, plus one policy.
     let mut live = arm.get(&created.id, VAULT_API).expect("the vault exists");
     live["properties"]["accessPolicies"] = json!([{
         "tenantId": TENANT,
@@ -395,7 +396,7 @@ async fn key_vault_lifecycle_keeps_access_policies_it_does_not_manage() {
     }]);
     let mut properties = live["properties"].clone();
     if let Some(p) = properties.as_object_mut() {
-        // What ARM computes; a PUT carrying them is refused.
+        // What ARM computes: a client's PUT does not carry them.
         for member in [
             "vaultUri",
             "provisioningState",
@@ -700,4 +701,65 @@ async fn a_hand_made_redis_cache_imports_with_its_major_version() {
         "azurerm keeps the major version"
     );
     assert_eq!(imported.get("zones"), Some(&config(json!(["1"]))));
+}
+
+// ---- Schemas ----
+
+#[test]
+fn what_forces_a_replacement_is_what_azurerm_replaces_for() {
+    let mut catalog = cairn_provider::provider::Catalog::default();
+    cairn_azure::register(&mut catalog);
+    let replaces = |resource_type: &str, attribute: &str| {
+        catalog
+            .schemas
+            .get(resource_type)
+            .and_then(|s| s.attribute(attribute))
+            .unwrap_or_else(|| panic!("{resource_type}.{attribute} exists"))
+            .force_new
+    };
+    for (resource_type, attribute, force_new) in [
+        ("azurerm_storage_account", "name", true),
+        ("azurerm_storage_account", "account_tier", true),
+        ("azurerm_storage_account", "account_replication_type", false),
+        ("azurerm_storage_account", "is_hns_enabled", true),
+        ("azurerm_storage_account", "min_tls_version", false),
+        ("azurerm_storage_container", "storage_account_id", true),
+        ("azurerm_storage_container", "container_access_type", false),
+        ("azurerm_key_vault", "location", true),
+        ("azurerm_key_vault", "sku_name", false),
+        (
+            "azurerm_log_analytics_workspace",
+            "retention_in_days",
+            false,
+        ),
+        ("azurerm_redis_cache", "zones", true),
+        ("azurerm_redis_cache", "subnet_id", true),
+        ("azurerm_redis_cache", "capacity", false),
+        ("azurerm_redis_cache", "sku_name", false),
+    ] {
+        assert_eq!(
+            replaces(resource_type, attribute),
+            force_new,
+            "{resource_type}.{attribute}"
+        );
+    }
+    let default = |resource_type: &str, attribute: &str| {
+        catalog
+            .schemas
+            .get(resource_type)
+            .and_then(|s| s.attribute(attribute))
+            .and_then(|a| a.default.clone())
+    };
+    assert_eq!(
+        default("azurerm_storage_account", "account_kind"),
+        Some(Value::string("StorageV2"))
+    );
+    assert_eq!(
+        default("azurerm_log_analytics_workspace", "sku"),
+        Some(Value::string("PerGB2018"))
+    );
+    assert_eq!(
+        default("azurerm_redis_cache", "minimum_tls_version"),
+        Some(Value::string("1.2"))
+    );
 }
