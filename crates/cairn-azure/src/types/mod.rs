@@ -29,7 +29,13 @@ pub mod kubernetes_cluster_node_pool;
 pub mod postgresql_flexible_server;
 pub mod postgresql_flexible_server_database;
 pub mod postgresql_flexible_server_firewall_rule;
+pub mod choices;
+pub mod key_vault;
+pub mod log_analytics_workspace;
+pub mod redis_cache;
 pub mod resource_group;
+pub mod storage_account;
+pub mod storage_container;
 pub mod subnet;
 pub mod subnet_network_security_group_association;
 pub mod virtual_network;
@@ -104,6 +110,11 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(postgresql_flexible_server::PostgresqlFlexibleServer),
         arm(postgresql_flexible_server_database::PostgresqlFlexibleServerDatabase),
         arm(postgresql_flexible_server_firewall_rule::PostgresqlFlexibleServerFirewallRule),
+        arm(storage_account::StorageAccount),
+        arm(storage_container::StorageContainer),
+        arm(key_vault::KeyVault),
+        arm(log_analytics_workspace::LogAnalyticsWorkspace),
+        redis_cache::resource(),
     ]
 }
 
