@@ -51,23 +51,38 @@ fn a_network_is_applied_replanned_changed_imported_and_destroyed() {
 
     let (code, stdout, stderr) = arm.run(&p, &["plan", "-e", "dev"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Plan: 4 to add, 0 to change, 0 to destroy."), "{stdout}");
+    assert!(
+        stdout.contains("Plan: 4 to add, 0 to change, 0 to destroy."),
+        "{stdout}"
+    );
 
     let (code, stdout, stderr) = arm.run(&p, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let vnet = arm.client.get(&vnet_id(&arm), VNET_API).expect("the network exists");
+    let vnet = arm
+        .client
+        .get(&vnet_id(&arm), VNET_API)
+        .expect("the network exists");
     assert_eq!(vnet["location"], "eastus");
     assert_eq!(vnet["tags"], json!({"env": "dev", "system": "honeylink"}));
-    assert_eq!(vnet["properties"]["addressSpace"]["addressPrefixes"], json!(["10.10.0.0/16"]));
+    assert_eq!(
+        vnet["properties"]["addressSpace"]["addressPrefixes"],
+        json!(["10.10.0.0/16"])
+    );
     let edge = arm
         .client
         .get(&format!("{}/subnets/edge", vnet_id(&arm)), VNET_API)
         .expect("the edge subnet exists");
-    assert_eq!(edge["properties"]["addressPrefixes"], json!(["10.10.1.0/24"]));
+    assert_eq!(
+        edge["properties"]["addressPrefixes"],
+        json!(["10.10.1.0/24"])
+    );
 
     // ARM spells the region `eastus` and the spec `East US`: no false diff.
     let (code, stdout, stderr) = arm.run(&p, &["plan", "-e", "dev", "--detailed-exitcode"]);
-    assert_eq!(code, 0, "re-plan after apply must be empty:\n{stdout}\n{stderr}");
+    assert_eq!(
+        code, 0,
+        "re-plan after apply must be empty:\n{stdout}\n{stderr}"
+    );
 
     // A DNS server is an in-place update of the network, and keeps its subnets.
     p.write(
@@ -77,11 +92,16 @@ fn a_network_is_applied_replanned_changed_imported_and_destroyed() {
             "address_space: [10.10.0.0/16]\n      dns_servers: [10.10.1.4]",
         ),
     );
-    updates_in_place_and_sticks(&p, &arm, "vnet");
+    updates_in_place_and_sticks(&p, &arm, "azurerm_virtual_network.vnet");
     let vnet = arm.client.get(&vnet_id(&arm), VNET_API).expect("network");
-    assert_eq!(vnet["properties"]["dhcpOptions"]["dnsServers"], json!(["10.10.1.4"]));
+    assert_eq!(
+        vnet["properties"]["dhcpOptions"]["dnsServers"],
+        json!(["10.10.1.4"])
+    );
     assert!(
-        arm.client.get(&format!("{}/subnets/edge", vnet_id(&arm)), VNET_API).is_some(),
+        arm.client
+            .get(&format!("{}/subnets/edge", vnet_id(&arm)), VNET_API)
+            .is_some(),
         "updating the network kept its subnets"
     );
 
@@ -92,17 +112,33 @@ fn a_network_is_applied_replanned_changed_imported_and_destroyed() {
     p.write("environments/dev.yaml", &renamed);
     let (code, stdout, stderr) = arm.run(&p, &["plan", "-e", "dev"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{stdout}");
+    assert!(
+        stdout.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{stdout}"
+    );
     let (code, stdout, stderr) = arm.run(&p, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(arm.client.get(&format!("{}/subnets/edge", vnet_id(&arm)), VNET_API).is_none());
-    assert!(arm.client.get(&format!("{}/subnets/gateway", vnet_id(&arm)), VNET_API).is_some());
+    assert!(
+        arm.client
+            .get(&format!("{}/subnets/edge", vnet_id(&arm)), VNET_API)
+            .is_none()
+    );
+    assert!(
+        arm.client
+            .get(&format!("{}/subnets/gateway", vnet_id(&arm)), VNET_API)
+            .is_some()
+    );
 
     imports_cleanly(&p, &arm);
 
     let (code, stdout, stderr) = arm.run(&p, &["destroy", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(arm.client.get(&arm.group_id("honeylink-dev"), "2025-04-01").is_none(), "nothing is left");
+    assert!(
+        arm.client
+            .get(&arm.group_id("honeylink-dev"), "2025-04-01")
+            .is_none(),
+        "nothing is left"
+    );
 }
 
 #[test]
@@ -121,7 +157,10 @@ fn a_failed_operation_is_reported_with_arms_error_and_the_resource_is_kept_in_st
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     let output = format!("{stdout}{stderr}");
     assert!(output.contains("InUseSubnetCannotBeDeleted"), "{output}");
-    assert!(output.contains("Subnet edge is in use and cannot be deleted."), "{output}");
+    assert!(
+        output.contains("Subnet edge is in use and cannot be deleted."),
+        "{output}"
+    );
     assert!(!output.contains("panicked"), "{output}");
 
     // The failed network exists in ARM (in state Failed): the next run finds it by the id its
@@ -131,7 +170,7 @@ fn a_failed_operation_is_reported_with_arms_error_and_the_resource_is_kept_in_st
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let (code, list, _) = arm.run(&p, &["state", "list", "-e", "dev"]);
     assert_eq!(code, 0);
-    assert!(list.lines().any(|l| l == "vnet"), "{list}");
+    assert!(list.lines().any(|l| l == "azurerm_virtual_network.vnet"), "{list}");
     let requests = arm.client.requests();
     assert_eq!(
         requests.get("PUT Microsoft.Network/virtualNetworks"),
@@ -144,11 +183,20 @@ fn a_failed_operation_is_reported_with_arms_error_and_the_resource_is_kept_in_st
 fn without_credentials_plan_says_which_sources_it_tried() {
     let arm = LocalArm::start();
     let p = Project::with(&[("environments/dev.yaml", NETWORK)]);
-    arm.client.configure(&json!({"client_secret": "rotated-yesterday"}));
+    arm.client
+        .configure(&json!({"client_secret": "rotated-yesterday"}));
     let (code, stdout, stderr) = arm.run(&p, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 1, "{stdout}\n{stderr}");
-    for source in ["client secret", "workload identity", "managed identity", "Azure CLI"] {
+    for source in [
+        "client secret",
+        "workload identity",
+        "managed identity",
+        "Azure CLI",
+    ] {
         assert!(stderr.contains(source), "{source} named in:\n{stderr}");
     }
-    assert!(!stderr.contains(arm_test_server::client::CLIENT_SECRET), "{stderr}");
+    assert!(
+        !stderr.contains(arm_test_server::client::CLIENT_SECRET),
+        "{stderr}"
+    );
 }

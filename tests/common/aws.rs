@@ -5,6 +5,8 @@
 use super::Project;
 use super::moto::{Moto, xml_values};
 
+// Not every story takes every step.
+#[allow(unused_imports)]
 pub use super::story::{imports_cleanly, state_id, updates_in_place_and_sticks};
 
 /// `cairn ARGS` in `p`, pointed at `moto`: (exit code, stdout, stderr).

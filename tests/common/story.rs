@@ -66,7 +66,8 @@ pub fn imports_cleanly(p: &Project, cloud: &impl Cloud) {
         imported += 1;
     }
     assert!(imported > 0, "nothing to import in:\n{list}");
-    let (code, stdout, stderr) = cloud.run(&teammate, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    let (code, stdout, stderr) =
+        cloud.run(&teammate, &["plan", "-e", "dev", "--detailed-exitcode"]);
     assert_eq!(
         code, 0,
         "after importing everything the plan must be empty:\n{stdout}\n{stderr}"

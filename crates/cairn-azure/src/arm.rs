@@ -162,10 +162,6 @@ impl Arm {
         }
     }
 
-    pub fn counts(&self) -> &CallCounts {
-        &self.counts
-    }
-
     fn url(&self, path: &str, api_version: &str) -> Result<Url, ArmError> {
         let text = format!("{}{path}?api-version={api_version}", self.endpoint);
         Url::parse(&text).map_err(|e| ArmError::Unexpected {
