@@ -7,10 +7,14 @@
 #   bash scripts/demo.sh            plan, apply, plan again (must be empty), destroy
 #   bash scripts/demo.sh plan       only the first plan
 #   ENV=stg bash scripts/demo.sh    another environment
+#   EXAMPLE=eldonia bash scripts/demo.sh    an example under examples/ instead of the root stack
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ENV="${ENV:-dev}"
+# The project: the repository's root, or examples/$EXAMPLE.
+DIR="${EXAMPLE:+examples/$EXAMPLE}"
+DIR="${DIR:-.}"
 STEPS="${1:-all}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
 source scripts/moto-env.sh
@@ -26,9 +30,10 @@ fi
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 # moto's own settings where it diverges from AWS: how many tasks every ECS service reports
 # running (the environment's desired count, so services become stable), and the AWS-managed IAM
-# policies (the ECS task execution role attaches one).
+# policies (the ECS task execution role attaches one); ACM certificates are issued after a second,
+# not a minute.
 case "$ENV" in prd) RUNNING=4 ;; *) RUNNING=2 ;; esac
-MOTO_ECS_SERVICE_RUNNING="$RUNNING" MOTO_IAM_LOAD_MANAGED_POLICIES=true \
+MOTO_ECS_SERVICE_RUNNING="$RUNNING" MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=1 \
   "$CAIRN_MOTO_SERVER" -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
 MOTO_PID=$!
 trap 'kill "$MOTO_PID" 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true' EXIT
@@ -45,32 +50,32 @@ export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABL
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
 # A fresh emulator knows nothing of an earlier run: the state of one is stale, so start clean.
-STATE=".cairn/state/$ENV.json"
+STATE="$DIR/.cairn/state/$ENV.json"
 if [ -f "$STATE" ]; then
   mv "$STATE" "$STATE.before-demo"
   echo "== moved the earlier $STATE aside to $STATE.before-demo"
 fi
-[ -f .cairn/fake-cloud.json ] && mv .cairn/fake-cloud.json .cairn/fake-cloud.json.before-demo
+[ -f "$DIR/.cairn/fake-cloud.json" ] && mv "$DIR/.cairn/fake-cloud.json" "$DIR/.cairn/fake-cloud.json.before-demo"
 
-echo "== cairn plan -e $ENV"
-"$CAIRN" plan -e "$ENV"
+echo "== cairn -C $DIR plan -e $ENV"
+"$CAIRN" -C "$DIR" plan -e "$ENV"
 [ "$STEPS" = plan ] && exit 0
 
 echo "== cairn apply -e $ENV --auto-approve"
-"$CAIRN" -v apply -e "$ENV" --auto-approve
+"$CAIRN" -C "$DIR" -v apply -e "$ENV" --auto-approve
 
 echo "== cairn plan -e $ENV --detailed-exitcode (expect: No changes)"
-"$CAIRN" plan -e "$ENV" --detailed-exitcode
+"$CAIRN" -C "$DIR" plan -e "$ENV" --detailed-exitcode
 
 echo "== cairn destroy -e $ENV --auto-approve"
 # moto never finishes deleting an ElastiCache replication group (AWS takes minutes): the destroy
 # waits this long for it, then ends with the timeout message and keeps the cache (and the network
 # it sits in) in state, as it would for any stuck delete.
-export DATASETS_CACHE_DELETE_TIMEOUT=10s
-if ! "$CAIRN" destroy -e "$ENV" --auto-approve; then
+export DATASETS_CACHE_DELETE_TIMEOUT=10s ELDONIA_CACHE_DELETE_TIMEOUT=10s
+if ! "$CAIRN" -C "$DIR" destroy -e "$ENV" --auto-approve; then
   echo "== what stays in state (the cache moto never deletes, and what it depends on):"
-  "$CAIRN" state list -e "$ENV"
-  if "$CAIRN" state list -e "$ENV" | grep -v -e '^module\.cache\.' -e '^module\.network\.' >/dev/null; then
+  "$CAIRN" -C "$DIR" state list -e "$ENV"
+  if "$CAIRN" -C "$DIR" state list -e "$ENV" | grep -v -e '^module\.cache\.' -e '^module\.network\.' >/dev/null; then
     echo "== destroy left more than the cache and its network" >&2
     exit 1
   fi

@@ -107,6 +107,7 @@ pub fn available_environments(project_dir: &Path) -> Vec<String> {
 pub fn load_environment(project_dir: &Path, env: &str, schemas: &SchemaRegistry) -> Loaded {
     let mut loader = Loader {
         project_dir: project_dir.to_path_buf(),
+        source_root: source_root(project_dir),
         schemas,
         sources: Sources::default(),
         diags: Vec::new(),
@@ -122,8 +123,23 @@ pub fn load_environment(project_dir: &Path, env: &str, schemas: &SchemaRegistry)
     }
 }
 
+/// The directory module sources must stay inside: the repository the project belongs to (the
+/// nearest ancestor holding `.git`), so that an example under `examples/` can use the
+/// repository's top-level `modules/` by a relative path; the project directory itself when it
+/// belongs to no repository. Absolute, not resolved through symbolic links.
+fn source_root(project_dir: &Path) -> PathBuf {
+    let absolute = std::path::absolute(project_dir).unwrap_or_else(|_| project_dir.to_path_buf());
+    absolute
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or(absolute)
+}
+
 struct Loader<'a> {
     project_dir: PathBuf,
+    /// See [`source_root`].
+    source_root: PathBuf,
     schemas: &'a SchemaRegistry,
     sources: Sources,
     diags: Vec<Diagnostic>,
@@ -1004,13 +1020,14 @@ impl Loader<'_> {
 
     /// Why `dir` (a module source joined to its base) lies outside the project on its face,
     /// before any file is looked at: an absolute path, or more `..` than the path has below
-    /// the project root.
+    /// the project root (the repository's root: [`source_root`]).
     fn lexical_escape(&self, dir: &Path, source: &str) -> Option<&'static str> {
         use std::path::Component;
         if Path::new(source).is_absolute() {
             return Some("it is an absolute path");
         }
-        let inside = dir.strip_prefix(&self.project_dir).ok()?;
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let inside = dir.strip_prefix(&self.source_root).ok()?;
         let mut depth = 0usize;
         for component in inside.components() {
             match component {
@@ -1026,7 +1043,7 @@ impl Loader<'_> {
     /// Where `path` really is, when following its symbolic links leads out of the project.
     /// `None` when it stays inside or does not exist (the caller reports a missing file).
     fn symlink_escape(&self, path: &Path) -> Option<PathBuf> {
-        let root = self.project_dir.canonicalize().ok()?;
+        let root = self.source_root.canonicalize().ok()?;
         let real = path.canonicalize().ok()?;
         (!real.starts_with(&root)).then_some(real)
     }
