@@ -170,7 +170,10 @@ fn a_failed_operation_is_reported_with_arms_error_and_the_resource_is_kept_in_st
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let (code, list, _) = arm.run(&p, &["state", "list", "-e", "dev"]);
     assert_eq!(code, 0);
-    assert!(list.lines().any(|l| l == "azurerm_virtual_network.vnet"), "{list}");
+    assert!(
+        list.lines().any(|l| l == "azurerm_virtual_network.vnet"),
+        "{list}"
+    );
     let requests = arm.client.requests();
     assert_eq!(
         requests.get("PUT Microsoft.Network/virtualNetworks"),
