@@ -17,8 +17,8 @@ use serde_json::Value as Json;
 
 use super::{
     ArmBody, Ctx, IdRef, PROVIDER, as_prior, flag, id_part, id_schema, location, location_schema,
-    name_schema, parse, provider_id, required, resource_group_name_schema, same_ignoring_case,
-    same_location, string_list, strings, tags, tags_schema, tags_value, to_json,
+    name_schema, parse, resource_group_name_schema, same_ignoring_case, same_location, string_list,
+    strings, tags, tags_schema, tags_value, to_json,
 };
 use crate::errors::invalid;
 
@@ -418,15 +418,6 @@ impl ArmBody for ApplicationGateway {
 
     fn api_version(&self) -> &'static str {
         "2025-03-01"
-    }
-
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
-        Ok(provider_id(
-            ctx.subscription,
-            required(TYPE, config, "resource_group_name")?,
-            ARM_TYPE,
-            required(TYPE, config, "name")?,
-        ))
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {

@@ -19,8 +19,8 @@ use serde_json::Value as Json;
 use super::block::{block, configured, opt_string};
 use super::{
     ArmBody, Ctx, Generic, PROVIDER, Resource, as_prior, id_part, id_schema, location,
-    location_schema, name_schema, parse, provider_id, required, resource_group_name_schema,
-    same_ignoring_case, same_location, tags, tags_schema, tags_value, text, to_json,
+    location_schema, name_schema, parse, required, resource_group_name_schema, same_ignoring_case,
+    same_location, tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
 
@@ -196,15 +196,6 @@ impl ArmBody for KubernetesCluster {
 
     fn api_version(&self) -> &'static str {
         API_VERSION
-    }
-
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
-        Ok(provider_id(
-            ctx.subscription,
-            required(TYPE, config, "resource_group_name")?,
-            ARM_TYPE,
-            required(TYPE, config, "name")?,
-        ))
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {

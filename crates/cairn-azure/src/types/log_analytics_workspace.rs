@@ -12,8 +12,8 @@ use serde_json::Value as Json;
 use super::choices::{enabled, is_enabled};
 use super::{
     ArmBody, Ctx, PROVIDER, Tracked, as_prior, flag, id_part, id_schema, location, location_schema,
-    name_schema, number, parse, provider_id, required, resource_group_name_schema,
-    same_ignoring_case, same_location, tags, tags_schema, tags_value, text, to_json,
+    name_schema, number, parse, resource_group_name_schema, same_ignoring_case, same_location,
+    tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
 
@@ -92,15 +92,6 @@ impl ArmBody for LogAnalyticsWorkspace {
 
     fn api_version(&self) -> &'static str {
         "2025-02-01"
-    }
-
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
-        Ok(provider_id(
-            ctx.subscription,
-            required(TYPE, config, "resource_group_name")?,
-            ARM_TYPE,
-            required(TYPE, config, "name")?,
-        ))
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {

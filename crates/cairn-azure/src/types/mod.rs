@@ -74,8 +74,17 @@ pub trait ArmBody: Send + Sync {
     fn arm_type(&self) -> &'static str;
     fn api_version(&self) -> &'static str;
     /// The ARM id, from the configuration: known before the resource exists, so a create that
-    /// crashed before its id reached state is found again by it.
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError>;
+    /// crashed before its id reached state is found again by it. By default a resource of a
+    /// resource group: `/subscriptions/S/resourceGroups/G/providers/{arm_type}/{name}`.
+    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
+        let type_name = self.schema().type_name;
+        Ok(provider_id(
+            ctx.subscription,
+            required(type_name, config, "resource_group_name")?,
+            self.arm_type(),
+            required(type_name, config, "name")?,
+        ))
+    }
     /// The PUT body.
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError>;
     /// The attributes of a resource as ARM shows it. `prior` is the last known configuration

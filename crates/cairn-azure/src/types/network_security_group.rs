@@ -13,8 +13,8 @@ use serde_json::Value as Json;
 
 use super::{
     ArmBody, Ctx, PROVIDER, Tracked, as_prior, id_part, id_schema, location, location_schema,
-    name_schema, parse, provider_id, required, resource_group_name_schema, same_ignoring_case,
-    same_location, tags, tags_schema, tags_value, to_json,
+    name_schema, parse, resource_group_name_schema, same_ignoring_case, same_location, tags,
+    tags_schema, tags_value, to_json,
 };
 
 pub struct NetworkSecurityGroup;
@@ -49,15 +49,6 @@ impl ArmBody for NetworkSecurityGroup {
 
     fn api_version(&self) -> &'static str {
         API_VERSION
-    }
-
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
-        Ok(provider_id(
-            ctx.subscription,
-            required(TYPE, config, "resource_group_name")?,
-            ARM_TYPE,
-            required(TYPE, config, "name")?,
-        ))
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {

@@ -12,8 +12,8 @@ use serde_json::Value as Json;
 
 use super::{
     ArmBody, Ctx, PROVIDER, as_prior, id_part, id_schema, location, location_schema, name_schema,
-    number, parse, provider_id, required, resource_group_name_schema, same_ignoring_case,
-    same_location, string_list, strings, tags, tags_schema, tags_value, text, to_json,
+    number, parse, required, resource_group_name_schema, same_ignoring_case, same_location,
+    string_list, strings, tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
 
@@ -135,15 +135,6 @@ impl ArmBody for PublicIp {
 
     fn api_version(&self) -> &'static str {
         API_VERSION
-    }
-
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
-        Ok(provider_id(
-            ctx.subscription,
-            required(TYPE, config, "resource_group_name")?,
-            ARM_TYPE,
-            required(TYPE, config, "name")?,
-        ))
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {

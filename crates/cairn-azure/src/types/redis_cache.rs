@@ -17,9 +17,8 @@ use serde_json::Value as Json;
 use super::choices::{enabled, is_enabled, one_of};
 use super::{
     ArmBody, Ctx, Generic, PROVIDER, Resource, as_prior, flag, id_part, id_schema, location,
-    location_schema, name_schema, number, parse, provider_id, required, resource_group_name_schema,
-    same_ignoring_case, same_location, string_list, strings, tags, tags_schema, tags_value, text,
-    to_json,
+    location_schema, name_schema, number, parse, resource_group_name_schema, same_ignoring_case,
+    same_location, string_list, strings, tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
 
@@ -160,15 +159,6 @@ impl ArmBody for RedisCache {
 
     fn api_version(&self) -> &'static str {
         "2024-11-01"
-    }
-
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
-        Ok(provider_id(
-            ctx.subscription,
-            required(TYPE, config, "resource_group_name")?,
-            ARM_TYPE,
-            required(TYPE, config, "name")?,
-        ))
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {

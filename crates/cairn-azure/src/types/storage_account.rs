@@ -14,8 +14,8 @@ use serde_json::Value as Json;
 use super::choices::{enabled, is_enabled, one_of};
 use super::{
     ArmBody, Ctx, PROVIDER, as_prior, flag, id_part, id_schema, location, location_schema,
-    name_schema, parse, provider_id, required, resource_group_name_schema, same_ignoring_case,
-    same_location, tags, tags_schema, tags_value, text, to_json,
+    name_schema, parse, resource_group_name_schema, same_ignoring_case, same_location, tags,
+    tags_schema, tags_value, text, to_json,
 };
 
 pub struct StorageAccount;
@@ -142,15 +142,6 @@ impl ArmBody for StorageAccount {
 
     fn api_version(&self) -> &'static str {
         "2024-01-01"
-    }
-
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
-        Ok(provider_id(
-            ctx.subscription,
-            required(TYPE, config, "resource_group_name")?,
-            ARM_TYPE,
-            required(TYPE, config, "name")?,
-        ))
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {

@@ -12,8 +12,8 @@ use serde_json::Value as Json;
 
 use super::{
     ArmBody, Ctx, PROVIDER, Tracked, as_prior, id_part, id_schema, location, location_schema,
-    name_schema, parse, provider_id, required, resource_group_name_schema, same_ignoring_case,
-    same_location, string_list, strings, tags, tags_schema, tags_value, to_json,
+    name_schema, parse, resource_group_name_schema, same_ignoring_case, same_location, string_list,
+    strings, tags, tags_schema, tags_value, to_json,
 };
 
 pub struct VirtualNetwork;
@@ -73,15 +73,6 @@ impl ArmBody for VirtualNetwork {
 
     fn api_version(&self) -> &'static str {
         "2025-03-01"
-    }
-
-    fn id(&self, ctx: &Ctx<'_>, config: &Value) -> Result<String, ProviderError> {
-        Ok(provider_id(
-            ctx.subscription,
-            required(TYPE, config, "resource_group_name")?,
-            ARM_TYPE,
-            required(TYPE, config, "name")?,
-        ))
     }
 
     fn body(&self, ctx: &Ctx<'_>, config: &Value) -> Result<Json, ProviderError> {
