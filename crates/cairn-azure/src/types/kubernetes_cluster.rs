@@ -7,10 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
-use cairn_provider::provider::{
-    CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
-};
+use cairn_provider::provider::ProviderError;
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 use cairn_provider::value::Value;
 use serde::{Deserialize, Serialize};
@@ -18,20 +15,15 @@ use serde_json::Value as Json;
 
 use super::block::{block, configured, opt_string};
 use super::{
-    ArmBody, Ctx, Generic, PROVIDER, Resource, as_prior, id_part, id_schema, location,
-    location_schema, name_schema, parse, required, resource_group_name_schema, same_ignoring_case,
-    same_location, tags, tags_schema, tags_value, text, to_json,
+    ArmBody, Ctx, PROVIDER, as_prior, id_part, id_schema, location, location_schema, name_schema,
+    parse, required, resource_group_name_schema, same_ignoring_case, same_location, tags,
+    tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
 
 pub struct KubernetesCluster;
 
 /// The cluster behind [`Resource`]: [`Generic`] for everything but the update.
-pub fn resource() -> Box<dyn Resource> {
-    Box::new(ClusterResource(Generic(KubernetesCluster)))
-}
-
-struct ClusterResource(Generic<KubernetesCluster>);
 
 const TYPE: &str = "azurerm_kubernetes_cluster";
 const ARM_TYPE: &str = "Microsoft.ContainerService/managedClusters";
@@ -353,6 +345,12 @@ impl ArmBody for KubernetesCluster {
         ])))
     }
 
+    /// ARM lists every pool in `agentPoolProfiles`: a PUT without those of
+    /// `azurerm_kubernetes_cluster_node_pool` resources would ask it to remove them.
+    fn carry_over(&self, body: &mut Json, live: &Json) {
+        keep_other_pools(body, live);
+    }
+
     fn default_timeout(&self) -> std::time::Duration {
         // AKS creates take 5 to 15 minutes; azurerm waits 90.
         std::time::Duration::from_secs(90 * 60)
@@ -364,47 +362,6 @@ fn as_prior_in(prior: Option<&Value>, name: &str, live: &str) -> Value {
     match prior {
         Some(p) => as_prior(p, name, live, same_ignoring_case),
         None => Value::string(live),
-    }
-}
-
-#[async_trait]
-impl Resource for ClusterResource {
-    fn schema(&self) -> Schema {
-        self.0.schema()
-    }
-
-    async fn read(
-        &self,
-        ctx: &Ctx<'_>,
-        items: &[ReadItem],
-    ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
-        self.0.read(ctx, items).await
-    }
-
-    async fn create(
-        &self,
-        ctx: &Ctx<'_>,
-        req: &CreateRequest,
-    ) -> Result<ReadResult, ProviderError> {
-        self.0.create(ctx, req).await
-    }
-
-    async fn update(&self, ctx: &Ctx<'_>, req: &UpdateRequest) -> Result<Value, ProviderError> {
-        let cluster = &self.0.0;
-        let mut body = cluster.body(ctx, &req.config)?;
-        if let Some(live) = ctx.arm.get(&req.id, API_VERSION, ARM_TYPE).await? {
-            keep_other_pools(&mut body, &live);
-        }
-        let limit = req.timeout.unwrap_or_else(|| cluster.default_timeout());
-        let resource = ctx
-            .arm
-            .put(&req.id, API_VERSION, &body, limit, ARM_TYPE)
-            .await?;
-        cluster.attributes(&resource, &req.config)
-    }
-
-    async fn delete(&self, ctx: &Ctx<'_>, req: &DeleteRequest) -> Result<(), ProviderError> {
-        self.0.delete(ctx, req).await
     }
 }
 

@@ -96,6 +96,20 @@ pub trait ArmBody: Send + Sync {
     fn preserve(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Adds to an update's PUT body what the live resource has and other resources manage. By
+    /// default the [`ArmBody::preserve`] members.
+    fn carry_over(&self, body: &mut Json, live: &Json) {
+        for path in self.preserve() {
+            if let Some(value) = pointer(live, path) {
+                set_pointer(body, path, value.clone());
+            }
+        }
+    }
+    /// The PATCH body of an update, for types whose PUT on an existing object may recreate it
+    /// (a Redis cache, losing its data). `None` (the default): updates PUT the whole body.
+    fn patch_body(&self, _ctx: &Ctx<'_>, _config: &Value) -> Result<Option<Json>, ProviderError> {
+        Ok(None)
+    }
     /// How long a create, update or delete may take when `timeouts:` does not say.
     fn default_timeout(&self) -> Duration {
         Duration::from_secs(30 * 60)
@@ -114,7 +128,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(nat_gateway::NatGateway),
         Box::new(subnet_network_security_group_association::SubnetNsgAssociation),
         arm(application_gateway::ApplicationGateway),
-        kubernetes_cluster::resource(),
+        arm(kubernetes_cluster::KubernetesCluster),
         arm(kubernetes_cluster_node_pool::KubernetesClusterNodePool),
         arm(postgresql_flexible_server::PostgresqlFlexibleServer),
         arm(postgresql_flexible_server_database::PostgresqlFlexibleServerDatabase),
@@ -123,7 +137,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         arm(storage_container::StorageContainer),
         arm(key_vault::KeyVault),
         arm(log_analytics_workspace::LogAnalyticsWorkspace),
-        redis_cache::resource(),
+        arm(redis_cache::RedisCache),
     ]
 }
 
@@ -223,18 +237,17 @@ impl<T: ArmBody> Resource for Generic<T> {
 
     async fn update(&self, ctx: &Ctx<'_>, req: &UpdateRequest) -> Result<Value, ProviderError> {
         let (api, call) = (self.0.api_version(), self.0.arm_type());
-        let mut body = self.0.body(ctx, &req.config)?;
-        if !self.0.preserve().is_empty()
-            && let Some(live) = ctx.arm.get(&req.id, api, call).await?
-        {
-            for path in self.0.preserve() {
-                if let Some(value) = pointer(&live, path) {
-                    set_pointer(&mut body, path, value.clone());
-                }
-            }
-        }
         let limit = req.timeout.unwrap_or_else(|| self.0.default_timeout());
-        let resource = ctx.arm.put(&req.id, api, &body, limit, call).await?;
+        let resource = match self.0.patch_body(ctx, &req.config)? {
+            Some(patch) => ctx.arm.patch(&req.id, api, &patch, limit, call).await?,
+            None => {
+                let mut body = self.0.body(ctx, &req.config)?;
+                if let Some(live) = ctx.arm.get(&req.id, api, call).await? {
+                    self.0.carry_over(&mut body, &live);
+                }
+                ctx.arm.put(&req.id, api, &body, limit, call).await?
+            }
+        };
         self.0.attributes(&resource, &req.config)
     }
 

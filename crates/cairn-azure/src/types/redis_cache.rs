@@ -5,10 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
-use cairn_provider::provider::{
-    CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
-};
+use cairn_provider::provider::ProviderError;
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 use cairn_provider::value::Value;
 use serde::{Deserialize, Serialize};
@@ -16,23 +13,13 @@ use serde_json::Value as Json;
 
 use super::choices::{enabled, is_enabled, one_of};
 use super::{
-    ArmBody, Ctx, Generic, PROVIDER, Resource, as_prior, flag, id_part, id_schema, location,
-    location_schema, name_schema, number, parse, resource_group_name_schema, same_ignoring_case,
-    same_location, string_list, strings, tags, tags_schema, tags_value, text, to_json,
+    ArmBody, Ctx, PROVIDER, as_prior, flag, id_part, id_schema, location, location_schema,
+    name_schema, number, parse, resource_group_name_schema, same_ignoring_case, same_location,
+    string_list, strings, tags, tags_schema, tags_value, text, to_json,
 };
 use crate::errors::invalid;
 
 /// The `azurerm_redis_cache` type: [`Generic`] for read, create and delete, PATCH for update.
-pub fn resource() -> Box<dyn Resource> {
-    Box::new(PatchOnUpdate(Generic(RedisCache)))
-}
-
-struct RedisCache;
-
-/// ARM's PUT of an existing cache is "create or replace": it may recreate the cache, with
-/// downtime and data loss. azurerm updates with PATCH (`RedisUpdateParameters`: no location,
-/// zones or subnet, which force a replacement anyway), and so does cairn.
-struct PatchOnUpdate(Generic<RedisCache>);
 
 /// `RedisUpdateParameters`. `tags` is always sent: a PATCH without it keeps the old ones.
 #[derive(Debug, Serialize)]
@@ -96,7 +83,23 @@ struct Sku {
 const SKUS: &[&str] = &["Basic", "Standard", "Premium"];
 const FAMILIES: &[&str] = &["C", "P"];
 
+pub struct RedisCache;
+
 impl ArmBody for RedisCache {
+    /// ARM's PUT of an existing cache is "create or replace": it may recreate the cache, with
+    /// downtime and data loss. azurerm updates with PATCH (`RedisUpdateParameters`: no location,
+    /// zones or subnet, which force a replacement anyway), and so does cairn.
+    fn patch_body(&self, _ctx: &Ctx<'_>, config: &Value) -> Result<Option<Json>, ProviderError> {
+        to_json(
+            TYPE,
+            &Patch {
+                tags: tags(config),
+                properties: properties(config)?,
+            },
+        )
+        .map(Some)
+    }
+
     fn schema(&self) -> Schema {
         Schema::resource(PROVIDER, TYPE)
             .describe("An Azure Cache for Redis")
@@ -271,48 +274,4 @@ fn properties(config: &Value) -> Result<Properties, ProviderError> {
         shard_count: number(config, "shard_count").map(|n| n as i64),
         ..Default::default()
     })
-}
-
-#[async_trait]
-impl Resource for PatchOnUpdate {
-    fn schema(&self) -> Schema {
-        self.0.schema()
-    }
-
-    async fn read(
-        &self,
-        ctx: &Ctx<'_>,
-        items: &[ReadItem],
-    ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
-        self.0.read(ctx, items).await
-    }
-
-    async fn create(
-        &self,
-        ctx: &Ctx<'_>,
-        req: &CreateRequest,
-    ) -> Result<ReadResult, ProviderError> {
-        self.0.create(ctx, req).await
-    }
-
-    async fn update(&self, ctx: &Ctx<'_>, req: &UpdateRequest) -> Result<Value, ProviderError> {
-        let cache = &self.0.0;
-        let body = to_json(
-            TYPE,
-            &Patch {
-                tags: tags(&req.config),
-                properties: properties(&req.config)?,
-            },
-        )?;
-        let limit = req.timeout.unwrap_or_else(|| cache.default_timeout());
-        let resource = ctx
-            .arm
-            .patch(&req.id, cache.api_version(), &body, limit, ARM_TYPE)
-            .await?;
-        cache.attributes(&resource, &req.config)
-    }
-
-    async fn delete(&self, ctx: &Ctx<'_>, req: &DeleteRequest) -> Result<(), ProviderError> {
-        self.0.delete(ctx, req).await
-    }
 }
