@@ -23,8 +23,6 @@ use crate::errors::invalid;
 
 pub struct KubernetesCluster;
 
-/// The cluster behind [`Resource`]: [`Generic`] for everything but the update.
-
 const TYPE: &str = "azurerm_kubernetes_cluster";
 const ARM_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 pub(super) const API_VERSION: &str = "2025-05-01";

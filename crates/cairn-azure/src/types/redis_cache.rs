@@ -19,8 +19,6 @@ use super::{
 };
 use crate::errors::invalid;
 
-/// The `azurerm_redis_cache` type: [`Generic`] for read, create and delete, PATCH for update.
-
 /// `RedisUpdateParameters`. `tags` is always sent: a PATCH without it keeps the old ones.
 #[derive(Debug, Serialize)]
 struct Patch {
