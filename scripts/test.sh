@@ -15,6 +15,8 @@ mkdir -p "$CARGO_TARGET_DIR"
 
 # moto_server, the AWS emulator the AWS adapter tests run against.
 source scripts/moto-env.sh
+# checkov, which the tests run on cairn's JSON plans as teams run it on Terraform's.
+source scripts/checkov-env.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::Project;
 use common::aws::owned_in;
 use common::moto::{Moto, xml_values};
+use common::{Project, copy_dir};
 
 /// Where both examples live (seeds 002 and 003: Tokyo).
 const REGION: &str = "ap-northeast-1";
@@ -29,18 +29,6 @@ fn example(name: &str) -> Project {
     }
     std::fs::create_dir_all(p.file(".git")).unwrap();
     p
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// `cairn -C examples/<name> ARGS` in `p`; with `moto`, against it.

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::Project;
 use common::aws::{owned_in, state_id};
 use common::moto::Moto;
+use common::{Project, copy_dir};
 
 /// Where the reference stack lives (seed 001: Tokyo).
 const REGION: &str = "ap-northeast-1";
@@ -20,18 +20,6 @@ fn reference_stack() -> Project {
         copy_dir(&root.join(dir), &p.file(dir));
     }
     p
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// `cairn ARGS` on the reference stack; with `moto`, against it.

@@ -17,7 +17,7 @@ use super::{
 use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
 use crate::graph::ConfigGraph;
 use crate::providers::{DataRequest, ProviderSet, Timeouts};
-use crate::schema::{Presence, Schema, SchemaRegistry};
+use crate::schema::{AttrType, Presence, Schema, SchemaRegistry};
 use crate::spec::diagnostic::Diagnostic;
 use crate::spec::evaluate::{InstanceConfig, InstancePlanner, evaluate};
 use crate::spec::expr::{Expr, ExprKind, PathStep};
@@ -515,7 +515,18 @@ impl InstancePlanner for Differ<'_> {
             .attributes
             .iter()
             .map(|a| {
-                let v = known.get(a.name).cloned().unwrap_or(Value::Unknown);
+                // A residual block shows what is known of it (a list of blocks whose one field
+                // waits for another resource), as Terraform's plans do. Free-form documents
+                // (`any`: container definitions, policies) are strings to Terraform: unknown
+                // as a whole until apply.
+                let v = known
+                    .get(a.name)
+                    .cloned()
+                    .or_else(|| {
+                        let expr = desired.get(a.name)?;
+                        (a.ty != AttrType::Any).then(|| display_value(expr))
+                    })
+                    .unwrap_or(Value::Unknown);
                 (a.name.to_string(), v)
             })
             .collect();

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
 use crate::plan::render::{
-    after_attrs, before_attrs, expr_value, output_action, output_after, output_before,
+    after_attrs, before_attrs, display_value, output_action, output_after, output_before,
 };
 use crate::plan::{Plan, ResourceChange};
 use crate::spec::expr::{Expr, ExprKind, PathStep};
@@ -453,7 +453,7 @@ fn expression_json(exprs: &[&Expr], instances: usize, module: &[String]) -> Json
     for expr in exprs {
         collect_references(expr, module, &mut refs);
     }
-    let values: Vec<Value> = exprs.iter().map(|e| expr_value(e)).collect();
+    let values: Vec<Value> = exprs.iter().map(|e| display_value(e)).collect();
     // An attribute some instances leave unset is not a constant of the resource either.
     let constant = refs.is_empty()
         && exprs.len() == instances

@@ -15,24 +15,9 @@ pub(crate) mod fixtures;
 
 use std::collections::BTreeMap;
 
+pub(crate) use crate::plan::diff::display_value;
 use crate::plan::{Action, OutputChange, ResourceChange};
-use crate::spec::expr::{Expr, ExprKind};
 use crate::value::Value;
-
-/// The value an expression will have: literals as they are, residual parts as `Unknown`.
-pub(crate) fn expr_value(expr: &Expr) -> Value {
-    match &expr.kind {
-        ExprKind::Literal(v) => v.clone(),
-        ExprKind::Map(entries) => Value::Map(
-            entries
-                .iter()
-                .map(|(k, e)| (k.clone(), expr_value(e)))
-                .collect(),
-        ),
-        ExprKind::List(items) => Value::List(items.iter().map(expr_value).collect()),
-        _ => Value::Unknown,
-    }
-}
 
 /// Null and absent mean the same thing to a reader of a plan.
 pub(crate) fn present(v: &Option<Value>) -> Option<&Value> {
@@ -78,7 +63,7 @@ pub(crate) fn after_attrs(change: &ResourceChange) -> Option<BTreeMap<String, Va
             .filter_map(|a| a.after.clone().map(|v| (a.name.clone(), v)))
             .collect()
     } else if let Some(after) = &change.after {
-        match expr_value(after) {
+        match display_value(after) {
             Value::Map(m) => m,
             _ => BTreeMap::new(),
         }
@@ -98,7 +83,7 @@ pub(crate) fn after_attrs(change: &ResourceChange) -> Option<BTreeMap<String, Va
 /// What an output's value will be after apply (`Unknown` for a residual), as a secret when the
 /// output is sensitive.
 pub(crate) fn output_after(output: &OutputChange) -> Option<Value> {
-    let v = expr_value(output.after.as_ref()?);
+    let v = display_value(output.after.as_ref()?);
     Some(if output.sensitive {
         mark_sensitive(v)
     } else {
@@ -118,7 +103,7 @@ pub(crate) fn output_before(output: &OutputChange) -> Option<Value> {
 /// Terraform's action for an output: outputs have no replace.
 pub(crate) fn output_action(output: &OutputChange) -> Action {
     let before = output.before.as_ref().filter(|v| !matches!(v, Value::Null));
-    let after = output.after.as_ref().map(expr_value);
+    let after = output.after.as_ref().map(display_value);
     let after = after.as_ref().filter(|v| !matches!(v, Value::Null));
     match (before, after) {
         (None, None) => Action::NoOp,
