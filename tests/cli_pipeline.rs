@@ -601,7 +601,10 @@ fn changes_made_outside_cairn_are_planned_back_to_the_spec() {
     // the other subnet's id stays.
     assert!(stdout.contains("~ subnet_ids = ["), "{stdout}");
     assert!(stdout.contains("+ (known after apply),"), "{stdout}");
-    assert!(stdout.contains("# (1 unchanged element hidden)"), "{stdout}");
+    assert!(
+        stdout.contains("# (1 unchanged element hidden)"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("Plan: 1 to add, 2 to change, 0 to destroy."),
         "{stdout}"

@@ -130,6 +130,36 @@ async fn throttling_is_retried_after_the_time_arm_asks() {
 }
 
 #[tokio::test]
+async fn server_errors_are_retried_and_one_that_outlives_the_retries_is_reported() {
+    let arm = arm().await;
+    let provider = arm.provider();
+    arm.configure(json!({"faults": {"status": 503, "next": 2}}));
+    group(&provider, "rg").await;
+    assert!(
+        arm.get(
+            &format!("/subscriptions/{SUB}/resourceGroups/rg"),
+            "2025-04-01"
+        )
+        .is_some()
+    );
+
+    arm.configure(json!({"faults": {"status": 500, "every": 1}}));
+    let err = create(
+        &provider,
+        "azurerm_resource_group.other",
+        "azurerm_resource_group",
+        &config(json!({"name": "other"})),
+    )
+    .await
+    .expect_err("every request fails");
+    assert!(
+        err.message.contains("500"),
+        "the status is named: {}",
+        err.message
+    );
+}
+
+#[tokio::test]
 async fn refresh_lists_each_collection_once_following_next_link() {
     let arm = arm().await;
     let provider = arm.provider();
