@@ -70,7 +70,9 @@ impl AzureProvider {
         let arm = self
             .arm
             .get_or_try_init(|| async {
-                let transport = HyperTransport::new().map_err(|e| {
+                let local = azure_core::http::Url::parse(&self.settings.endpoint)
+                    .is_ok_and(|url| crate::auth::is_loopback(&url));
+                let transport = HyperTransport::new(!local).map_err(|e| {
                     ProviderError::new(ErrorKind::Other, format!("provider `{}`: {e}", self.key))
                 })?;
                 let credential = Arc::new(CredentialChain::from_env(transport.clone()));

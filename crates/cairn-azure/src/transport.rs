@@ -3,6 +3,7 @@
 //! crates the SDK shares and rebuild all of it).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use azure_core::error::{Error, ErrorKind};
@@ -29,8 +30,15 @@ impl std::fmt::Debug for HyperTransport {
     }
 }
 
+/// How long one request may take before it is abandoned (and retried by the pipeline): ARM
+/// answers in seconds, long work is polled, so a silent connection is a dead one.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(100);
+
 impl HyperTransport {
-    pub fn new() -> Result<Arc<HyperTransport>, Error> {
+    /// `keep_idle`: whether idle connections are kept for reuse. Not for the local ARM server,
+    /// whose HTTP library holds a thread per open connection and can leave a new connection
+    /// unread while idle ones hold every thread.
+    pub fn new(keep_idle: bool) -> Result<Arc<HyperTransport>, Error> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider)
@@ -44,7 +52,11 @@ impl HyperTransport {
             .enable_http1()
             .enable_http2()
             .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let mut builder = Client::builder(TokioExecutor::new());
+        if !keep_idle {
+            builder.pool_max_idle_per_host(0);
+        }
+        let client = builder.build(connector);
         Ok(Arc::new(HyperTransport { client }))
     }
 }
@@ -71,12 +83,25 @@ impl HttpClient for HyperTransport {
         let outgoing = builder
             .body(Full::new(body))
             .map_err(|e| Error::with_message(ErrorKind::Other, format!("bad request: {e}")))?;
-        let response = self.client.request(outgoing).await.map_err(|e| {
-            Error::with_message(
-                ErrorKind::Io,
-                format!("{} {}: {e}", request.method(), request.url()),
-            )
-        })?;
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(outgoing))
+            .await
+            .map_err(|_| {
+                Error::with_message(
+                    ErrorKind::Io,
+                    format!(
+                        "{} {}: no answer within {}s",
+                        request.method(),
+                        request.url(),
+                        REQUEST_TIMEOUT.as_secs()
+                    ),
+                )
+            })?
+            .map_err(|e| {
+                Error::with_message(
+                    ErrorKind::Io,
+                    format!("{} {}: {e}", request.method(), request.url()),
+                )
+            })?;
         let (parts, incoming) = response.into_parts();
         let bytes = incoming
             .collect()
