@@ -148,6 +148,10 @@ fn ecs_blue_green_plans_match_their_snapshots() {
     );
     insta::assert_snapshot!("ecs_blue_green_dev_plan", dev);
     insta::assert_snapshot!("ecs_blue_green_prd_plan", prd);
+    // stg: the sizes between; its plan is pinned as well.
+    let (code, stg, stderr) = run(&p, "ecs-blue-green", Some(&moto), &["plan", "-e", "stg"]);
+    assert_eq!(code, 0, "{stg}\n{stderr}");
+    insta::assert_snapshot!("ecs_blue_green_stg_plan", stg);
 }
 
 #[test]
@@ -178,6 +182,10 @@ fn eldonia_plans_match_their_snapshots() {
     );
     insta::assert_snapshot!("eldonia_dev_plan", dev);
     insta::assert_snapshot!("eldonia_prd_plan", prd);
+    // stg: the sizes between; its plan is pinned as well.
+    let (code, stg, stderr) = run(&p, "eldonia", Some(&moto), &["plan", "-e", "stg"]);
+    assert_eq!(code, 0, "{stg}\n{stderr}");
+    insta::assert_snapshot!("eldonia_stg_plan", stg);
 }
 
 /// Seed 002's blue-green switch on moto: dev applies from scratch and re-plans empty; moving

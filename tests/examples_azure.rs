@@ -182,6 +182,10 @@ fn honeylink_plans_match_their_snapshots() {
     );
     insta::assert_snapshot!("honeylink_dev_plan", dev);
     insta::assert_snapshot!("honeylink_prd_plan", prd);
+    // stg: the sizes between; its plan is pinned as well.
+    let (code, stg, stderr) = run(&p, "honeylink", Some(&arm), &["plan", "-e", "stg"]);
+    assert_eq!(code, 0, "{stg}\n{stderr}");
+    insta::assert_snapshot!("honeylink_stg_plan", stg);
 }
 
 #[test]
@@ -204,6 +208,10 @@ fn flask_aks_plans_match_their_snapshots() {
     }
     insta::assert_snapshot!("flask_aks_dev_plan", dev);
     insta::assert_snapshot!("flask_aks_prd_plan", prd);
+    // stg: the sizes between; its plan is pinned as well.
+    let (code, stg, stderr) = run(&p, "flask-aks", Some(&arm), &["plan", "-e", "stg"]);
+    assert_eq!(code, 0, "{stg}\n{stderr}");
+    insta::assert_snapshot!("flask_aks_stg_plan", stg);
 }
 
 /// Seed 000 in dev on the local ARM server: 32 resources from scratch, an empty re-plan; letting

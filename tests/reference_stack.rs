@@ -81,6 +81,12 @@ fn environments_differ_in_size_not_in_shape() {
         2,
         "{prd}"
     );
+    // Each environment's whole plan is pinned: a change to a shared module shows here first.
+    let (code, stg, stderr) = run(&p, Some(&moto), &["plan", "-e", "stg"]);
+    assert_eq!(code, 0, "{stg}\n{stderr}");
+    insta::assert_snapshot!("datasets_dev_plan", dev);
+    insta::assert_snapshot!("datasets_stg_plan", stg);
+    insta::assert_snapshot!("datasets_prd_plan", prd);
 }
 
 /// The acceptance story, on the repository's own modules against moto: the whole dev
