@@ -291,6 +291,52 @@ fn a_killed_apply_leaves_a_lock_that_only_force_unlock_with_its_id_removes() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 }
 
+/// The lock is the first line of defence; the conditional write the second. A lock broken by
+/// mistake while its apply still runs loses no write: the apply's next save finds the state
+/// changed and stops.
+#[test]
+fn an_apply_whose_lock_was_broken_cannot_overwrite_a_newer_state() {
+    let moto = moto_with_bucket();
+    let p = project(None, 1500);
+    let store = p.file(".cairn/fake-cloud.json").display().to_string();
+    let mate = project(Some(&store), 0);
+    let apply = spawn(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    let record: serde_json::Value =
+        serde_json::from_str(&wait_for_lock(&moto)).expect("lock record JSON");
+    let id = record["id"].as_str().expect("id").to_string();
+    // The first save: the network exists.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while object(&moto, KEY).is_none() {
+        assert!(Instant::now() < deadline, "no state written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let (code, _, stderr) = run(&mate, &moto, &["force-unlock", &id, "-e", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(
+        &mate,
+        &moto,
+        &[
+            "state",
+            "rm",
+            "-e",
+            "dev",
+            "module.network.fake_network.vpc",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let written = state_in_s3(&moto);
+
+    let (code, stdout, stderr) = finish(apply);
+    assert_ne!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("changed underneath this run")
+            && stderr.contains("nothing was overwritten"),
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(state_in_s3(&moto), written, "the mate's state stands");
+}
+
 #[test]
 fn state_migrate_moves_local_state_to_s3_and_back_keeping_lineage_and_serial() {
     let moto = moto_with_bucket();

@@ -952,6 +952,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn force_unlock_never_breaks_a_live_os_lock_and_checks_the_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), "dev");
+        assert!(matches!(
+            store.force_unlock("0011").await,
+            Err(StateError::NotLocked { .. })
+        ));
+        let info = LockInfo::for_current_process("apply");
+        let guard = store.lock(info.clone(), Duration::ZERO).await.unwrap();
+        let other = store_in(dir.path(), "dev");
+        match other.force_unlock("0011").await {
+            Err(StateError::LockIdMismatch { holder, .. }) => assert_eq!(holder, info),
+            other => panic!("{other:?}"),
+        }
+        let err = other.force_unlock(&info.id).await.unwrap_err();
+        assert!(matches!(err, StateError::HeldByLiveProcess { .. }), "{err}");
+        assert!(err.to_string().contains("stop that process"), "{err}");
+        drop(guard);
+        assert!(matches!(
+            other.force_unlock(&info.id).await,
+            Err(StateError::NotLocked { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn save_copy_keeps_the_serial_and_lineage() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), "dev");
+        let mut state = state_with("dev", 2);
+        state.serial = 41;
+        store.save_copy(&state).await.unwrap();
+        let loaded = store.load().await.unwrap().unwrap();
+        assert_eq!((loaded.serial, &loaded.lineage), (41, &state.lineage));
+        assert_eq!(loaded, state);
+    }
+
+    #[tokio::test]
     async fn a_second_locker_is_told_who_holds_the_lock() {
         let dir = tempfile::tempdir().unwrap();
         let first = store_in(dir.path(), "dev");
