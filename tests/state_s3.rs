@@ -187,6 +187,17 @@ fn a_team_mate_plans_nothing_after_an_apply_with_the_s3_backend() {
     assert_eq!(code, 0);
     assert!(!stdout.contains("fake_database.db"), "{stdout}");
     assert_eq!(lineage_and_serial(&state_in_s3(&moto)).1, serial + 1);
+
+    // A saved plan finds its state in S3 again, without the YAML.
+    let (code, stdout, stderr) = run(&alice, &moto, &["plan", "-e", "dev", "--out", "plan.cairn"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run(&alice, &moto, &["apply", "plan.cairn"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        lineage_and_serial(&state_in_s3(&moto)).1 > serial + 1,
+        "the apply saved to S3"
+    );
+    assert!(!alice.file(".cairn/state/dev.json").exists());
     let versions = moto.rest("GET", &format!("/{BUCKET}?versions&prefix={KEY}"), "s3");
     assert!(
         versions.matches("<Version>").count() >= 2,

@@ -288,10 +288,19 @@ pub fn lock_error(err: crate::state::StateError) -> anyhow::Error {
         crate::state::StateError::Locked {
             holder,
             environment,
-        } => anyhow::anyhow!(
-            "{err}\n  held by: {holder}\n  wait for it to finish, or retry with --lock-timeout 60s;\n  if that process is gone, `cairn force-unlock {} -e {environment}` removes its lock",
-            holder.id
-        ),
+        } => {
+            let unlock = if holder.is_unknown() {
+                String::new()
+            } else {
+                format!(
+                    ";\n  if that run died and left its lock behind, `cairn force-unlock {} -e {environment}` removes it",
+                    holder.id
+                )
+            };
+            anyhow::anyhow!(
+                "{err}\n  held by: {holder}\n  wait for it to finish, or retry with --lock-timeout 60s{unlock}"
+            )
+        }
         _ => err.into(),
     }
 }
