@@ -79,6 +79,10 @@ impl S3Store {
         *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(etag);
     }
 
+    #[allow(
+        clippy::result_large_err,
+        reason = "StateError is the StateStore contract's error, returned by value there too"
+    )]
     fn check_environment(&self, state: &State) -> Result<(), StateError> {
         if state.environment != self.environment {
             return Err(StateError::WrongEnvironment {

@@ -212,7 +212,7 @@ fn precondition_failed<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>)
     // 409 ConditionalRequestConflict: a concurrent conditional write to the same key.
     err.code() == Some("PreconditionFailed")
         || err.code() == Some("ConditionalRequestConflict")
-        || matches!(status(err), Some(412 | 409))
+        || status(err) == Some(412)
 }
 
 fn is_not_found<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
