@@ -349,6 +349,7 @@ pub fn layered_workload(
             lineage: None,
             serial: 0,
             path: None,
+            s3: None,
         },
         providers: Vec::new(),
         changes,

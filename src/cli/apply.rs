@@ -131,8 +131,11 @@ async fn apply_saved(
     flags: &PlanFlags,
 ) -> anyhow::Result<Outcome> {
     let plan = crate::plan::file::load(&ctx.dir.join(file))?;
-    let backend = Backend::Local {
-        path: plan.prior_state.path.as_ref().map(PathBuf::from),
+    let backend = match &plan.prior_state.s3 {
+        Some(location) => Backend::S3(location.clone()),
+        None => Backend::Local {
+            path: plan.prior_state.path.as_ref().map(PathBuf::from),
+        },
     };
     let store = ctx.store(&plan.environment, &backend);
     let _lock = store

@@ -6,6 +6,7 @@ mod apply;
 mod bench;
 mod completions;
 mod drift;
+mod force_unlock;
 mod graph;
 mod import;
 mod output;
@@ -35,6 +36,8 @@ Examples:
   cairn drift -e prd --json drift.json
   cairn state list -e dev
   cairn state mv -e dev aws_vpc.main aws_vpc.core
+  cairn state migrate -e prd --from local
+  cairn force-unlock 3f2a9c0d1e2b4a5f -e prd
   cairn import -e dev aws_vpc.main vpc-0a1b2c3d
   cairn schema fake_network";
 
@@ -73,7 +76,9 @@ pub enum Command {
     Graph(graph::Args),
     /// Record an existing cloud object at an address the spec declares.
     Import(import::Args),
-    /// Inspect state.
+    /// Remove a lock left by a cairn that is gone, given the lock's id.
+    ForceUnlock(force_unlock::Args),
+    /// Inspect, edit and move state.
     #[command(subcommand)]
     State(state::Command),
     /// List the resource types cairn knows, or describe one.
@@ -118,6 +123,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Command::Show(args) => show::run(&ctx, args),
             Command::Graph(args) => graph::run(&ctx, args).await,
             Command::Import(args) => import::run(&ctx, args).await,
+            Command::ForceUnlock(args) => force_unlock::run(&ctx, args).await,
             Command::State(cmd) => state::run(&ctx, cmd).await,
             Command::Schema(args) => schema::run(&ctx, args),
             Command::Bench(args) => bench::run(&ctx, args).await,

@@ -19,6 +19,7 @@ use crate::spec::diagnostic::{Diagnostic, Sources};
 use crate::spec::load::load_environment;
 use crate::spec::model::{Backend, Environment};
 use crate::state::local::LocalStore;
+use crate::state::s3::S3Store;
 use crate::state::{LockInfo, State, StateLock, StateStore, default_state_path};
 use crate::value::Value;
 
@@ -116,6 +117,9 @@ impl Context {
         let path = match backend {
             Backend::Local { path: Some(p) } => self.dir.join(p),
             Backend::Local { path: None } => default_state_path(&self.dir, env),
+            Backend::S3(location) => {
+                return Box::new(S3Store::new(location.clone(), env.to_string()));
+            }
         };
         let display = path
             .strip_prefix(&self.dir)
@@ -246,8 +250,12 @@ impl Context {
             crate::plan::target::restrict_to_targets(&mut plan, &flags.target);
         }
         // A saved plan must find this state again without reading the YAML.
-        let Backend::Local { path } = &loaded.env.backend;
-        plan.prior_state.path = path.as_ref().map(|p| p.to_string_lossy().into_owned());
+        match &loaded.env.backend {
+            Backend::Local { path } => {
+                plan.prior_state.path = path.as_ref().map(|p| p.to_string_lossy().into_owned());
+            }
+            Backend::S3(location) => plan.prior_state.s3 = Some(location.clone()),
+        }
         Ok((
             loaded,
             Planned {
@@ -277,9 +285,22 @@ pub fn diagnostics_error(sources: &Sources, diags: &[Diagnostic]) -> Reported {
 /// A held lock is reported with who holds it and since when.
 pub fn lock_error(err: crate::state::StateError) -> anyhow::Error {
     match &err {
-        crate::state::StateError::Locked { holder, .. } => anyhow::anyhow!(
-            "{err}\n  held by: {holder}\n  wait for it to finish, or retry with --lock-timeout 60s"
-        ),
+        crate::state::StateError::Locked {
+            holder,
+            environment,
+        } => {
+            let unlock = if holder.is_unknown() {
+                String::new()
+            } else {
+                format!(
+                    ";\n  if that run died and left its lock behind, `cairn force-unlock {} -e {environment}` removes it",
+                    holder.id
+                )
+            };
+            anyhow::anyhow!(
+                "{err}\n  held by: {holder}\n  wait for it to finish, or retry with --lock-timeout 60s{unlock}"
+            )
+        }
         _ => err.into(),
     }
 }

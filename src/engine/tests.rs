@@ -183,6 +183,7 @@ fn plan(changes: Vec<ResourceChange>) -> Plan {
             lineage: None,
             serial: 0,
             path: None,
+            s3: None,
         },
         providers: Vec::new(),
         changes,

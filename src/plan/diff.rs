@@ -206,6 +206,7 @@ pub async fn make_plan(
             lineage: inputs.stored.map(|s| s.lineage.clone()),
             serial: inputs.stored.map_or(0, |s| s.serial),
             path: None,
+            s3: None,
         },
         providers: evaluated.providers,
         changes,

@@ -423,6 +423,7 @@ mod tests {
                 lineage: Some("lin-a".to_string()),
                 serial: 4,
                 path: None,
+                s3: None,
             },
             providers: vec![ProviderConfig {
                 name: "fake".to_string(),
@@ -751,6 +752,7 @@ mod tests {
             lineage: None,
             serial: 0,
             path: None,
+            s3: None,
         };
         assert_eq!(check_applicable(&first, Some("stg"), None), Ok(()));
     }
@@ -807,6 +809,7 @@ mod tests {
             lineage: None,
             serial: 0,
             path: None,
+            s3: None,
         };
         let err =
             check_applicable(&first, Some("stg"), Some(&state("stg", "lin-a", 2))).unwrap_err();

@@ -66,6 +66,10 @@ pub struct StateRef {
     /// `backend.local.path`; `None` for the default `.cairn/state/ENV.json`.
     #[serde(default)]
     pub path: Option<String>,
+    /// The S3 object, when the environment's backend is `s3`: a saved plan finds its state
+    /// there without reading the YAML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<crate::spec::model::S3Location>,
 }
 
 /// What apply does with one instance. Replacements come in the two orders Terraform has.

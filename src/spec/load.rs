@@ -13,7 +13,7 @@ use super::duration::parse_duration;
 use super::expr::{Expr, ExprKind, parse_template};
 use super::model::{
     Backend, Environment, InputDecl, Lifecycle, Module, ModuleCall, MovedEntry, Name, OutputDecl,
-    ProviderBlock, ResourceBlock,
+    ProviderBlock, ResourceBlock, S3Location,
 };
 use super::span::Span;
 use super::yaml::{self, Key, Node, NodeKind};
@@ -302,25 +302,103 @@ impl Loader<'_> {
         let Some(entries) = self.mapping(node, "`backend`") else {
             return default;
         };
-        self.check_keys(entries, &["local"], "`backend`");
+        self.check_keys(entries, &["local", "s3"], "`backend`");
+        if entries.len() > 1 {
+            self.diags.push(
+                Diagnostic::error_at("`backend` names more than one backend", &node.span)
+                    .with_help("keep one of `local` and `s3`"),
+            );
+            return default;
+        }
+        let mut backend = default;
         for (key, value) in entries {
-            if key.name == "local" {
-                let Some(fields) = self.mapping(value, "`backend.local`") else {
-                    continue;
-                };
-                self.check_keys(fields, &["path"], "`backend.local`");
-                for (k, v) in fields {
-                    if k.name == "path"
-                        && let Some(p) = self.string(v, "`backend.local.path`")
-                    {
-                        return Backend::Local {
-                            path: Some(PathBuf::from(p.text)),
-                        };
+            match key.name.as_str() {
+                "local" => {
+                    let Some(fields) = self.mapping(value, "`backend.local`") else {
+                        continue;
+                    };
+                    self.check_keys(fields, &["path"], "`backend.local`");
+                    for (k, v) in fields {
+                        if k.name == "path"
+                            && let Some(p) = self.string(v, "`backend.local.path`")
+                        {
+                            backend = Backend::Local {
+                                path: Some(PathBuf::from(p.text)),
+                            };
+                        }
                     }
                 }
+                "s3" => {
+                    if let Some(location) = self.s3_backend(key, value) {
+                        backend = Backend::S3(location);
+                    }
+                }
+                _ => {}
             }
         }
-        default
+        backend
+    }
+
+    /// `s3: { bucket, key, region }`, all three required and non-empty. The endpoint is no
+    /// setting: it comes from the SDK's standard chain (`AWS_ENDPOINT_URL`).
+    fn s3_backend(&mut self, key: &Key, value: &Node) -> Option<S3Location> {
+        let fields = self.mapping(value, "`backend.s3`")?;
+        const FIELDS: [&str; 3] = ["bucket", "key", "region"];
+        self.check_keys(fields, &FIELDS, "`backend.s3`");
+        let mut found: [Option<String>; 3] = [None, None, None];
+        for (k, v) in fields {
+            let Some(slot) = FIELDS.iter().position(|f| *f == k.name) else {
+                continue;
+            };
+            let what = format!("`backend.s3.{}`", k.name);
+            let Some(text) = self.string(v, &what) else {
+                continue;
+            };
+            if text.text.trim().is_empty() {
+                self.diags
+                    .push(Diagnostic::error_at(format!("{what} is empty"), &text.span));
+                continue;
+            }
+            found[slot] = Some(text.text);
+        }
+        let missing: Vec<&str> = FIELDS
+            .iter()
+            .zip(&found)
+            .filter(|(f, v)| v.is_none() && !fields.iter().any(|(k, _)| k.name == **f))
+            .map(|(f, _)| *f)
+            .collect();
+        if !missing.is_empty() {
+            let span = if matches!(value.kind, NodeKind::Null) {
+                &key.span
+            } else {
+                &value.span
+            };
+            self.diags.push(
+                Diagnostic::error_at(
+                    format!(
+                        "`backend.s3` is missing {}",
+                        missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    span,
+                )
+                .with_help(
+                    "write e.g. `backend: { s3: { bucket: acme-cairn-state, key: envs/prd.json, region: eu-west-1 } }`",
+                ),
+            );
+            return None;
+        }
+        let [Some(bucket), Some(object_key), Some(region)] = found else {
+            return None;
+        };
+        Some(S3Location {
+            bucket,
+            key: object_key,
+            region: Some(region),
+        })
     }
 
     /// The parts every module body has; `root` allows the environment's own keys.

@@ -50,6 +50,26 @@ impl ProviderBlock {
 pub enum Backend {
     /// A state file; `None` means the default `.cairn/state/ENV.json`.
     Local { path: Option<PathBuf> },
+    /// One object in an S3 bucket (`backend: { s3: { bucket, key, region } }`), locked by a
+    /// `<key>.lock` object beside it.
+    S3(S3Location),
+}
+
+/// Where an S3 backend keeps a state: the bucket, the object key and the bucket's region.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+    /// `None` only for a location given on the command line without one: the SDK's chain
+    /// (`AWS_REGION`) decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl std::fmt::Display for S3Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
 }
 
 /// A module body: the environment file itself (the root) or a `module.yaml`.

@@ -157,6 +157,35 @@ impl LocalStore {
         self.remember(stamp);
         Ok(Some(state))
     }
+
+    /// Serializes `state` as it is (serial included) and replaces the file atomically, keeping
+    /// the old one as the backup.
+    async fn write(&self, state: &State) -> Result<(), StateError> {
+        let body = serialize_body(state, self.last_size.load(Ordering::Relaxed))
+            .map_err(|e| self.io_error("serializing state for", io::Error::other(e)))?;
+        let line = checksum_line(&body);
+        self.last_size
+            .store(line.len() + body.len(), Ordering::Relaxed);
+
+        let path = self.path.clone();
+        let backup = self.backup_path();
+        let written = tokio::task::spawn_blocking(move || {
+            // The body starts with the `{\n` that the checksum line already holds.
+            write_atomically(&path, &[line.as_bytes(), &body[2..]], Some(&backup))
+        })
+        .await
+        .unwrap_or_else(|join| {
+            Err(WriteFailure {
+                action: "writing",
+                source: io::Error::other(join.to_string()),
+            })
+        });
+        if let Err(failure) = written {
+            return Err(self.io_error(failure.action, failure.source));
+        }
+        self.remember(FileStamp::of(&self.path));
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -191,36 +220,61 @@ impl StateStore for LocalStore {
         }
 
         state.serial += 1;
-        let body = match serialize_body(state, self.last_size.load(Ordering::Relaxed)) {
-            Ok(body) => body,
-            Err(e) => {
-                state.serial -= 1;
-                return Err(self.io_error("serializing state for", io::Error::other(e)));
-            }
-        };
-        let line = checksum_line(&body);
-        self.last_size
-            .store(line.len() + body.len(), Ordering::Relaxed);
-
-        let path = self.path.clone();
-        let backup = self.backup_path();
-        let written = tokio::task::spawn_blocking(move || {
-            // The body starts with the `{\n` that the checksum line already holds.
-            write_atomically(&path, &[line.as_bytes(), &body[2..]], Some(&backup))
-        })
-        .await
-        .unwrap_or_else(|join| {
-            Err(WriteFailure {
-                action: "writing",
-                source: io::Error::other(join.to_string()),
-            })
-        });
-        if let Err(failure) = written {
+        if let Err(e) = self.write(state).await {
             state.serial -= 1;
-            return Err(self.io_error(failure.action, failure.source));
+            return Err(e);
         }
-        self.remember(FileStamp::of(&self.path));
         Ok(())
+    }
+
+    async fn save_copy(&self, state: &State) -> Result<(), StateError> {
+        if state.environment != self.environment {
+            return Err(StateError::WrongEnvironment {
+                path: self.display_path.clone(),
+                found: state.environment.clone(),
+                expected: self.environment.clone(),
+            });
+        }
+        // What is there must load (or be absent): a damaged file is never replaced.
+        self.read()?;
+        self.write(state).await
+    }
+
+    async fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
+        let lock_path = self.lock_path();
+        let not_locked = || StateError::NotLocked {
+            environment: self.environment.clone(),
+            location: self.describe(),
+        };
+        let file = match OpenOptions::new().read(true).write(true).open(&lock_path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_locked()),
+            Err(e) => return Err(self.io_error("opening the lock file of", e)),
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                // Nobody holds it: a holder that died left at most its record, which says
+                // nothing now. Clear it so no one is misled.
+                let _ = file.set_len(0);
+                let _ = file.unlock();
+                Err(not_locked())
+            }
+            Err(TryLockError::WouldBlock) => {
+                let holder = read_lock_record(&lock_path);
+                if holder.id != id {
+                    return Err(StateError::LockIdMismatch {
+                        environment: self.environment.clone(),
+                        given: id.to_string(),
+                        holder,
+                    });
+                }
+                Err(StateError::HeldByLiveProcess {
+                    environment: self.environment.clone(),
+                    holder,
+                })
+            }
+            Err(TryLockError::Error(e)) => Err(self.io_error("locking", e)),
+        }
     }
 
     async fn lock(
@@ -307,7 +361,7 @@ fn read_lock_record(lock_path: &Path) -> LockInfo {
 
 /// The pretty JSON of `state` plus a trailing newline: every byte of the file but the
 /// checksum line.
-fn serialize_body(state: &State, size_hint: usize) -> serde_json::Result<Vec<u8>> {
+pub(crate) fn serialize_body(state: &State, size_hint: usize) -> serde_json::Result<Vec<u8>> {
     let mut body = Vec::with_capacity(size_hint + size_hint / 8);
     serde_json::to_writer_pretty(&mut body, state)?;
     body.push(b'\n');
@@ -315,7 +369,7 @@ fn serialize_body(state: &State, size_hint: usize) -> serde_json::Result<Vec<u8>
 }
 
 /// `{\n  "checksum": "sha256:…",\n`: the file's first two lines.
-fn checksum_line(body: &[u8]) -> String {
+pub(crate) fn checksum_line(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     format!("{{\n  \"checksum\": \"sha256:{}\",\n", hex::encode(digest))
 }
@@ -895,6 +949,43 @@ mod tests {
         let err = store.save(&mut state_with("dev", 1)).await.unwrap_err();
         assert_eq!(err.to_string(), expected);
         assert_eq!(fs::read(state_dir.join("dev.json")).unwrap(), before);
+    }
+
+    #[tokio::test]
+    async fn force_unlock_never_breaks_a_live_os_lock_and_checks_the_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), "dev");
+        assert!(matches!(
+            store.force_unlock("0011").await,
+            Err(StateError::NotLocked { .. })
+        ));
+        let info = LockInfo::for_current_process("apply");
+        let guard = store.lock(info.clone(), Duration::ZERO).await.unwrap();
+        let other = store_in(dir.path(), "dev");
+        match other.force_unlock("0011").await {
+            Err(StateError::LockIdMismatch { holder, .. }) => assert_eq!(holder, info),
+            other => panic!("{other:?}"),
+        }
+        let err = other.force_unlock(&info.id).await.unwrap_err();
+        assert!(matches!(err, StateError::HeldByLiveProcess { .. }), "{err}");
+        assert!(err.to_string().contains("stop that process"), "{err}");
+        drop(guard);
+        assert!(matches!(
+            other.force_unlock(&info.id).await,
+            Err(StateError::NotLocked { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn save_copy_keeps_the_serial_and_lineage() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), "dev");
+        let mut state = state_with("dev", 2);
+        state.serial = 41;
+        store.save_copy(&state).await.unwrap();
+        let loaded = store.load().await.unwrap().unwrap();
+        assert_eq!((loaded.serial, &loaded.lineage), (41, &state.lineage));
+        assert_eq!(loaded, state);
     }
 
     #[tokio::test]

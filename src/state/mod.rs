@@ -6,6 +6,7 @@
 
 pub mod local;
 pub mod lock;
+pub mod s3;
 pub mod surgery;
 
 use std::collections::BTreeMap;
@@ -188,6 +189,38 @@ pub enum StateError {
         found: String,
         expected: String,
     },
+    #[error(
+        "the state at {location} changed underneath this run (another cairn wrote it since it was read); nothing was overwritten: run the command again"
+    )]
+    Changed { location: String },
+    #[error("the state of environment `{environment}` is not locked ({location})")]
+    NotLocked {
+        environment: String,
+        location: String,
+    },
+    #[error(
+        "the lock of environment `{environment}` has id {}, not {given}: it was not removed (held by {holder})",
+        holder.id
+    )]
+    LockIdMismatch {
+        environment: String,
+        given: String,
+        holder: LockInfo,
+    },
+    #[error(
+        "the lock of environment `{environment}` is held by a running process, {holder}; the local backend's lock is an OS lock that ends with its holder: stop that process instead"
+    )]
+    HeldByLiveProcess {
+        environment: String,
+        holder: LockInfo,
+    },
+    #[error("{operation} is not supported by the {backend} backend")]
+    Unsupported {
+        operation: &'static str,
+        backend: String,
+    },
+    #[error("{0}")]
+    Remote(String),
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -222,6 +255,24 @@ pub trait StateStore: Send + Sync {
         info: LockInfo,
         timeout: Duration,
     ) -> Result<Box<dyn StateLock>, StateError>;
+    /// Writes `state` exactly as it is, serial included: a copy of the same lineage from
+    /// another backend (`cairn state migrate`). The caller holds the lock.
+    async fn save_copy(&self, state: &State) -> Result<(), StateError> {
+        let _ = state;
+        Err(StateError::Unsupported {
+            operation: "copying a state in",
+            backend: self.describe(),
+        })
+    }
+    /// Removes the lock whose record has id `id`, left by a process that will not release it
+    /// (`cairn force-unlock ID`); returns that record. Refused when the id differs.
+    async fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
+        let _ = id;
+        Err(StateError::Unsupported {
+            operation: "force-unlock",
+            backend: self.describe(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod ec2;
 mod elasticache;
 mod elbv2;
 mod errors;
+pub mod objects;
 mod paginate;
 mod policy;
 mod provider;

@@ -132,6 +132,7 @@ fn plan(mode: PlanMode, changes: Vec<ResourceChange>, outputs: Vec<OutputChange>
             lineage: Some("5f0c7a2e-lineage".to_string()),
             serial: 7,
             path: None,
+            s3: None,
         },
         providers: vec![ProviderConfig {
             name: "fake".to_string(),

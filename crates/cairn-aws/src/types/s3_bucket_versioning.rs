@@ -57,7 +57,7 @@ async fn put(
 /// The status of a successful answer the SDK could not parse. moto 5.2.1 wraps the
 /// `VersioningConfiguration` document in a `GetBucketVersioningResponse` root, which the SDK
 /// rejects; the `<Status>` element inside is the same as AWS's.
-fn status_from_body<E>(
+pub(crate) fn status_from_body<E>(
     err: &aws_smithy_runtime_api::client::result::SdkError<
         E,
         aws_smithy_runtime_api::client::orchestrator::HttpResponse,
