@@ -277,7 +277,8 @@ fn target_plans_only_the_target_and_its_dependencies_and_warns() {
     );
 
     // The database reads the subnets, which read the network: targeting it pulls both in.
-    let (code, stdout, stderr) = run(&p, &["plan", "-e", "dev", "--target", "fake_database.db"]);
+    // Written as Terraform users type it, with one dash.
+    let (code, stdout, stderr) = run(&p, &["plan", "-e", "dev", "-target=fake_database.db"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("# fake_database.db will be updated in-place"),

@@ -16,6 +16,7 @@ mod project;
 mod schema;
 mod show;
 mod state;
+mod terraform_args;
 mod validate;
 
 use std::path::PathBuf;
@@ -107,6 +108,17 @@ impl Outcome {
 }
 
 /// Runs a parsed command line.
+impl Cli {
+    /// The command line, Terraform's single-dash long options (`-target=ADDR`) included.
+    pub fn from_env() -> Cli {
+        use clap::CommandFactory;
+        Cli::parse_from(terraform_args::normalize(
+            &Cli::command(),
+            std::env::args_os(),
+        ))
+    }
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     output::init_logging(cli.verbose, cli.no_color);
     let ctx = project::Context::new(cli.chdir.as_deref(), cli.no_color)?;
