@@ -460,3 +460,45 @@ fn eldonia_applies_scales_and_destroys_on_moto() {
     let roles = moto.query("iam", "2010-05-08", &[("Action", "ListRoles")]);
     assert!(!roles.contains("eldonia-dev-task-execution"), "{roles}");
 }
+
+#[test]
+fn eldonia_prd_applies_tokyo_and_the_osaka_standby_and_refuses_to_destroy_its_database() {
+    const NAME: &str = "eldonia";
+    // prd runs 4 tasks per service: moto must report as many for the services to be stable.
+    let moto = Moto::start_with_running_tasks(4);
+    let p = example(NAME);
+    let (code, stdout, stderr) = run(
+        &p,
+        NAME,
+        Some(&moto),
+        &["apply", "-e", "prd", "--auto-approve"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Apply complete!"), "{stdout}");
+    // The disaster-recovery region holds its own network and media bucket.
+    assert_eq!(
+        owned_in(&moto, "ap-northeast-3", "DescribeVpcs", "vpcId").len(),
+        1
+    );
+    assert_eq!(owned_in(&moto, REGION, "DescribeVpcs", "vpcId").len(), 1);
+    let (code, stdout, stderr) = run(
+        &p,
+        NAME,
+        Some(&moto),
+        &["plan", "-e", "prd", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 0, "a second plan must be empty:\n{stdout}\n{stderr}");
+    // prd's database is protected from deletion: destroy stops there and says why.
+    let (code, stdout, stderr) = run(
+        &p,
+        NAME,
+        Some(&moto),
+        &["destroy", "-e", "prd", "--auto-approve"],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let said = format!("{stdout}{stderr}").to_lowercase();
+    assert!(
+        said.contains("deletion protection") || said.contains("deletion_protection"),
+        "{stdout}\n{stderr}"
+    );
+}

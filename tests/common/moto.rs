@@ -44,6 +44,12 @@ impl Moto {
     /// Starts a server and waits until it answers HTTP. Panics with install instructions when
     /// moto is not installed: the AWS tests never skip silently.
     pub fn start() -> Moto {
+        Moto::start_with_running_tasks(2)
+    }
+
+    /// [`Moto::start`] whose ECS services report `tasks` running (a prd environment's desired
+    /// count), so that waiting for them to be stable ends.
+    pub fn start_with_running_tasks(tasks: u32) -> Moto {
         let exe = find_moto_server().unwrap_or_else(|| panic!("{INSTALL}"));
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -52,10 +58,10 @@ impl Moto {
         let child = Command::new(&exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // moto's own settings where it diverges from AWS (issue 5): ECS services report no
-            // running task unless told how many run (the tests' services want 2), ACM
+            // running task unless told how many run (the tests' services want 2 by default), ACM
             // certificates wait 60 s before ISSUED, and AWS-managed IAM policies (the ECS task
             // execution role's) exist only when loaded.
-            .env("MOTO_ECS_SERVICE_RUNNING", "2")
+            .env("MOTO_ECS_SERVICE_RUNNING", tasks.to_string())
             .env("MOTO_ACM_VALIDATION_WAIT", "1")
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdin(Stdio::null())
