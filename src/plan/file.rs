@@ -54,6 +54,12 @@ pub enum PlanFileError {
     WouldOverwrite { path: String, looks_like: String },
     #[error("plan file {path} is corrupt: {reason}; make a new plan with `cairn plan --out`")]
     Corrupt { path: String, reason: String },
+    #[error("cannot use the saved plan {path}: {source}")]
+    Secret {
+        path: String,
+        #[source]
+        source: super::secrets::SecretError,
+    },
     #[error(
         "plan file {path} was made by a newer cairn (plan format {found}, this cairn reads {supported}); apply it with the cairn that made it, or make a new plan"
     )]
@@ -113,8 +119,11 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), PlanFileError> {
         path: path.display().to_string(),
         source,
     };
+    let mut json =
+        serde_json::to_value(plan).map_err(|e| io_error("serializing", io::Error::other(e)))?;
+    super::secrets::name_env_secrets(&mut json);
     let body =
-        serde_json::to_vec(plan).map_err(|e| io_error("serializing", io::Error::other(e)))?;
+        serde_json::to_vec(&json).map_err(|e| io_error("serializing", io::Error::other(e)))?;
     let header = format!(
         "{{\n  \"format\": \"{FORMAT}\",\n  \"format_version\": {PLAN_FORMAT_VERSION},\n  \"checksum\": \"sha256:{}\",\n{PLAN_LINE_START}",
         hex::encode(Sha256::digest(&body))
@@ -285,11 +294,17 @@ pub(crate) fn parse(bytes: &[u8], shown: &str) -> Result<Plan, PlanFileError> {
             "checksum mismatch: the file was changed or damaged after cairn wrote it".to_string(),
         ));
     };
-    serde_json::from_slice(body).map_err(|e| {
+    let not_understood = |e: serde_json::Error| {
         corrupt(format!(
             "the plan inside is not one this cairn understands ({e})"
         ))
-    })
+    };
+    let mut json: serde_json::Value = serde_json::from_slice(body).map_err(not_understood)?;
+    super::secrets::restore_env_secrets(&mut json).map_err(|source| PlanFileError::Secret {
+        path: shown.to_string(),
+        source,
+    })?;
+    serde_json::from_value(json).map_err(not_understood)
 }
 
 /// The `plan` member's text: the line before the closing `}`.

@@ -8,6 +8,7 @@ pub mod drift;
 pub mod file;
 pub mod moved;
 pub mod render;
+pub mod secrets;
 pub mod target;
 
 use serde::{Deserialize, Serialize};
