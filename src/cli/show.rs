@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
-    let plan = crate::plan::file::load(&ctx.dir.join(&args.plan_file))?;
+    let plan = crate::plan::file::load_to_show(&ctx.dir.join(&args.plan_file))?;
     if args.json {
         print!("{}", json::render_string(&plan));
     } else if args.markdown {

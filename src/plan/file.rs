@@ -29,6 +29,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use sha2::{Digest, Sha256};
 
+use super::secrets::Missing;
 use super::{PLAN_FORMAT_VERSION, Plan};
 use crate::limits::{MAX_STATE_FILE_BYTES, read_capped};
 use crate::state::State;
@@ -155,8 +156,19 @@ fn refuse_to_clobber(path: &Path) -> Result<(), PlanFileError> {
     })
 }
 
-/// Reads and verifies a plan saved by [`save`].
+/// Reads and verifies a plan saved by [`save`], to apply it: every secret it needs must be
+/// available (see [`super::secrets`]).
 pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
+    load_with(path, Missing::Refuse)
+}
+
+/// Reads and verifies a plan to show it: secrets are masked in every rendering anyway, so one
+/// the environment cannot supply is left blank.
+pub fn load_to_show(path: &Path) -> Result<Plan, PlanFileError> {
+    load_with(path, Missing::Mask)
+}
+
+fn load_with(path: &Path, missing: Missing) -> Result<Plan, PlanFileError> {
     let shown = path.display().to_string();
     let bytes = read_capped(path, MAX_STATE_FILE_BYTES).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => PlanFileError::NotFound {
@@ -175,7 +187,7 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
             MAX_STATE_FILE_BYTES >> 20
         ),
     })?;
-    parse(&bytes, &shown)
+    parse_with(&bytes, &shown, missing)
 }
 
 /// Whether `plan` may be applied: to the environment given on the command line (if any) and to
@@ -251,6 +263,10 @@ struct FormatOnly {
 }
 
 pub(crate) fn parse(bytes: &[u8], shown: &str) -> Result<Plan, PlanFileError> {
+    parse_with(bytes, shown, Missing::Refuse)
+}
+
+fn parse_with(bytes: &[u8], shown: &str, missing: Missing) -> Result<Plan, PlanFileError> {
     let corrupt = |reason: String| PlanFileError::Corrupt {
         path: shown.to_string(),
         reason,
@@ -300,9 +316,11 @@ pub(crate) fn parse(bytes: &[u8], shown: &str) -> Result<Plan, PlanFileError> {
         ))
     };
     let mut json: serde_json::Value = serde_json::from_slice(body).map_err(not_understood)?;
-    super::secrets::restore_env_secrets(&mut json).map_err(|source| PlanFileError::Secret {
-        path: shown.to_string(),
-        source,
+    super::secrets::restore_env_secrets(&mut json, missing).map_err(|source| {
+        PlanFileError::Secret {
+            path: shown.to_string(),
+            source,
+        }
     })?;
     serde_json::from_value(json).map_err(not_understood)
 }

@@ -58,21 +58,35 @@ pub fn name_env_secrets(plan: &mut Json) {
     .unwrap_or(());
 }
 
+/// What loading does with a named secret the environment cannot supply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Refuse: the plan is to be applied.
+    Refuse,
+    /// Leave it a masked blank: the plan is only to be shown, and secrets are never shown.
+    Mask,
+}
+
 /// Puts back the secrets [`name_env_secrets`] named, from the environment.
-pub fn restore_env_secrets(plan: &mut Json) -> Result<(), SecretError> {
+pub fn restore_env_secrets(plan: &mut Json, missing: Missing) -> Result<(), SecretError> {
     walk(plan, &mut |object| {
         let Some(named) = object.get(FROM_ENV_KEY) else {
             return Ok(());
         };
         let field = |k: &str| named.get(k).and_then(Json::as_str).unwrap_or_default();
         let (name, salt, sha) = (field("name").to_string(), field("salt"), field("sha256"));
-        let value =
-            std::env::var(&name).map_err(|_| SecretError::Missing { name: name.clone() })?;
-        if digest(salt, &value) != sha {
-            return Err(SecretError::Changed { name });
-        }
+        let restored = match std::env::var(&name) {
+            Err(_) => Err(SecretError::Missing { name }),
+            Ok(value) if digest(salt, &value) != sha => Err(SecretError::Changed { name }),
+            Ok(value) => Ok(Json::String(value)),
+        };
+        let value = match (restored, missing) {
+            (Ok(value), _) => value,
+            (Err(_), Missing::Mask) => Json::Null,
+            (Err(e), Missing::Refuse) => return Err(e),
+        };
         object.clear();
-        object.insert(SENSITIVE_KEY.to_string(), Json::String(value));
+        object.insert(SENSITIVE_KEY.to_string(), value);
         Ok(())
     })
 }
@@ -112,7 +126,7 @@ mod tests {
         assert!(!text.contains("hunter2-plan"), "{text}");
         assert!(text.contains("CAIRN_TEST_PLAN_SECRET"), "{text}");
         let mut restored = plan.clone();
-        restore_env_secrets(&mut restored).unwrap();
+        restore_env_secrets(&mut restored, Missing::Refuse).unwrap();
         assert_eq!(
             restored["after"]["password"],
             json!({"$sensitive": "hunter2-plan"})
@@ -121,15 +135,18 @@ mod tests {
         unsafe { std::env::set_var("CAIRN_TEST_PLAN_SECRET", "rotated") };
         let mut changed = plan.clone();
         assert_eq!(
-            restore_env_secrets(&mut changed),
+            restore_env_secrets(&mut changed, Missing::Refuse),
             Err(SecretError::Changed {
                 name: "CAIRN_TEST_PLAN_SECRET".into()
             })
         );
         unsafe { std::env::remove_var("CAIRN_TEST_PLAN_SECRET") };
+        let mut shown = plan.clone();
+        restore_env_secrets(&mut shown, Missing::Mask).unwrap();
+        assert_eq!(shown["after"]["password"], json!({"$sensitive": null}));
         let mut missing = plan;
         assert_eq!(
-            restore_env_secrets(&mut missing),
+            restore_env_secrets(&mut missing, Missing::Refuse),
             Err(SecretError::Missing {
                 name: "CAIRN_TEST_PLAN_SECRET".into()
             })
