@@ -48,7 +48,10 @@ fn storage_id(arm: &LocalArm) -> String {
 
 /// A tag of the network edited by hand, as the portal does: the whole resource PUT back.
 fn edit_vnet_tag(arm: &LocalArm, vnet_id: &str, key: &str, value: &str) {
-    let mut vnet = arm.client.get(vnet_id, VNET_API).expect("the network exists");
+    let mut vnet = arm
+        .client
+        .get(vnet_id, VNET_API)
+        .expect("the network exists");
     vnet["tags"][key] = json!(value);
     let status = arm.client.put(vnet_id, VNET_API, &vnet);
     assert!((200..300).contains(&status), "PUT network: {status}");
@@ -85,7 +88,10 @@ fn drift_finds_a_tag_changed_by_hand_a_deleted_subnet_and_an_untracked_storage_a
             "tags": {"env": "dev", "system": "honeylink"},
         }),
     );
-    assert!((200..300).contains(&status), "PUT storage account: {status}");
+    assert!(
+        (200..300).contains(&status),
+        "PUT storage account: {status}"
+    );
     // Another account carrying only one of the two tags is not the environment's.
     let status = arm.client.put(
         &storage_id(&arm).replace("handmadelogs", "otherteam"),
@@ -97,7 +103,10 @@ fn drift_finds_a_tag_changed_by_hand_a_deleted_subnet_and_an_untracked_storage_a
             "tags": {"env": "dev"},
         }),
     );
-    assert!((200..300).contains(&status), "PUT storage account: {status}");
+    assert!(
+        (200..300).contains(&status),
+        "PUT storage account: {status}"
+    );
     let subnet_id = state_id(&p, &arm, "azurerm_subnet.subnet[\"service\"]");
     let status = arm.client.delete(&subnet_id, VNET_API);
     assert!((200..300).contains(&status), "DELETE subnet: {status}");
@@ -203,7 +212,10 @@ fn drift_finds_a_tag_changed_by_hand_a_deleted_subnet_and_an_untracked_storage_a
         "{stdout}"
     );
     let status = arm.client.delete(&storage_id(&arm), STORAGE_API);
-    assert!((200..300).contains(&status), "DELETE storage account: {status}");
+    assert!(
+        (200..300).contains(&status),
+        "DELETE storage account: {status}"
+    );
     let (code, stdout, stderr) = arm.run(&p, &["drift", "-e", "dev"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let requests = arm.client.requests();
@@ -219,7 +231,8 @@ fn a_refresh_only_apply_accepts_a_hand_made_tag_into_state() {
     let p = Project::with(&[("environments/dev.yaml", NETWORK)]);
     let (code, stdout, stderr) = arm.run(&p, &["apply", "-e", "dev", "--auto-approve"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    arm.client.configure(&json!({"lro": {"Microsoft.Network/virtualNetworks": "sync"}}));
+    arm.client
+        .configure(&json!({"lro": {"Microsoft.Network/virtualNetworks": "sync"}}));
     let vnet_id = state_id(&p, &arm, "azurerm_virtual_network.vnet");
     edit_vnet_tag(&arm, &vnet_id, "costcenter", "ops");
     let (code, stdout, stderr) = arm.run(

@@ -39,7 +39,11 @@ fn resources_and_groups_are_found_by_one_tag_pair_across_the_subscription() {
     let arm = Arm::start();
     arm.config(json!({"lro": {VNET: "sync", SUBNET: "sync", RG: "sync"}}));
     let rg = rg_path("a");
-    arm.put(RG, &rg, &json!({"location": "eastus", "tags": {"env": "dev"}}));
+    arm.put(
+        RG,
+        &rg,
+        &json!({"location": "eastus", "tags": {"env": "dev"}}),
+    );
     let other = arm.resource_group("b");
     for (group, name, env) in [
         (&rg, "v1", "dev"),
@@ -97,6 +101,10 @@ fn resources_and_groups_are_found_by_one_tag_pair_across_the_subscription() {
     );
     assert_eq!(two.status, 400);
     assert_eq!(two.error_code(), "InvalidFilterInQueryString");
-    let old = arm.call_url("GET", &format!("{base}/resources?api-version=2019-01-01"), None);
+    let old = arm.call_url(
+        "GET",
+        &format!("{base}/resources?api-version=2019-01-01"),
+        None,
+    );
     assert_eq!(old.error_code(), "InvalidApiVersionParameter");
 }

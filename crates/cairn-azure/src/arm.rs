@@ -293,7 +293,12 @@ impl Arm {
         self.list_from(url, path, call).await
     }
 
-    async fn list_from(&self, first_url: Url, path: &str, call: &str) -> Result<Vec<Json>, ArmError> {
+    async fn list_from(
+        &self,
+        first_url: Url,
+        path: &str,
+        call: &str,
+    ) -> Result<Vec<Json>, ArmError> {
         let mut items = Vec::new();
         let mut url = first_url;
         let mut first = true;

@@ -64,7 +64,10 @@ async fn by_tags(
         .list_filtered(path, api_version, &filter(name, value), call)
         .await?;
     let mut items: Vec<&Json> = listed.iter().collect();
-    if items.iter().all(|i| i.get("tags").is_some_and(Json::is_object)) {
+    if items
+        .iter()
+        .all(|i| i.get("tags").is_some_and(Json::is_object))
+    {
         items.retain(|i| carries_all(i, tags));
     } else {
         for (name, value) in pairs {
