@@ -114,17 +114,20 @@ pub struct DriftReport {
 /// An object carrying the environment's tags that is in no state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UnmanagedObject {
-    /// Its global id: an AWS ARN.
+    /// Its global id: an AWS ARN, an Azure resource id.
     pub id: String,
-    /// The cloud's name for its kind (`ec2:vpc`, `s3`).
+    /// The cloud's name for its kind (`ec2:vpc`, `s3`, `Microsoft.Storage/storageAccounts`).
     pub kind: String,
-    /// The provider instance whose region it was found in (`aws`, `aws.dr`).
+    /// The provider instance it was found through (`aws`, `aws.dr`, `azure`).
     pub provider: String,
     pub tags: BTreeMap<String, String>,
 }
 
 /// The found objects no instance of `state` stands for: an object is tracked when its id is an
 /// instance's `arn` attribute, or ends with an instance's id (`…:vpc/vpc-1`, `arn:aws:s3:::name`).
+/// An Azure resource id (`/subscriptions/…`) is tracked only when it is an instance's id, in any
+/// case: ARM ids are case-insensitive, and its last segment is a mere name that an id of another
+/// kind could equal.
 pub fn unmanaged(
     found: Vec<(String, crate::providers::TaggedObject)>,
     state: &State,
@@ -142,7 +145,12 @@ pub fn unmanaged(
     for old in &state.deposed {
         ids.insert(old.id.clone());
     }
+    let lower_ids: std::collections::BTreeSet<String> =
+        ids.iter().map(|id| id.to_ascii_lowercase()).collect();
     let tracked = |global: &str| {
+        if global.starts_with('/') {
+            return lower_ids.contains(&global.to_ascii_lowercase());
+        }
         arns.contains(global)
             || global
                 .rsplit(['/', ':'])

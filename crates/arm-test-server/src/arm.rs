@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use crate::by_tag;
 use crate::catalog::{Catalog, ResourceType, TYPES, find_type};
 use crate::config::{FailSpec, TestConfig};
 use crate::lro::{Mode, OpKind, OpStatus, Operation};
@@ -103,7 +104,15 @@ enum Route {
         /// Reached through the `Location` URL (else the `Azure-AsyncOperation` one).
         location: bool,
     },
+    /// `/subscriptions/{s}/resources`: ARM's "Resources - List", every top-level resource of
+    /// the subscription.
+    Resources { path: String },
 }
+
+/// The api-version of "Resources - List" (`Microsoft.Resources`, not a type of the catalog).
+pub const RESOURCES_API: &str = "2021-04-01";
+/// The name requests to `/subscriptions/{s}/resources` are counted under.
+const RESOURCES_COUNT: &str = "Microsoft.Resources/resources";
 
 pub struct State {
     catalog: Arc<Catalog>,
@@ -179,7 +188,16 @@ impl State {
                 if req.method != "GET" {
                     return method_not_allowed(&req.method);
                 }
-                self.list(ty, &path, req.query("$skiptoken"))
+                self.list(ty, &path, req.query("$skiptoken"), req.query("$filter"))
+            }
+            Route::Resources { path } => {
+                if let Some(reply) = check_resources_api_version(req) {
+                    return reply;
+                }
+                if req.method != "GET" {
+                    return method_not_allowed(&req.method);
+                }
+                self.list_resources(&path, req.query("$skiptoken"), req.query("$filter"))
             }
         }
     }
@@ -202,6 +220,10 @@ impl State {
                 format!("NEXT {}", ty.arm_type)
             }
             Route::Collection { ty, .. } => format!("LIST {}", ty.arm_type),
+            Route::Resources { .. } if req.query("$skiptoken").is_some() => {
+                format!("NEXT {RESOURCES_COUNT}")
+            }
+            Route::Resources { .. } => format!("LIST {RESOURCES_COUNT}"),
             Route::Operation { id, .. } => match self.ops.get(id) {
                 Some(op) => format!("POLL {}", op.arm_type),
                 None => "POLL unknown".to_string(),
@@ -510,7 +532,13 @@ impl State {
         reply
     }
 
-    fn list(&mut self, ty: &'static ResourceType, path: &str, skip: Option<&str>) -> Reply {
+    fn list(
+        &mut self,
+        ty: &'static ResourceType,
+        path: &str,
+        skip: Option<&str>,
+        filter: Option<&str>,
+    ) -> Reply {
         // The container of the listed resources must exist: the resource group for a top-level
         // type, the parent for a child.
         if ty.parent.is_some() {
@@ -528,37 +556,96 @@ impl State {
         } else if let Some(reply) = self.check_resource_group(ty, path) {
             return reply;
         }
-        let start: usize = match skip.map(str::parse) {
-            None => 0,
-            Some(Ok(n)) => n,
-            Some(Err(_)) => {
-                return arm_error(400, "InvalidSkipToken", "The $skiptoken is not valid.");
-            }
+        let start = match skip_token(skip) {
+            Ok(n) => n,
+            Err(reply) => return reply,
+        };
+        // Of the lists the server serves, only "Resource Groups - List" takes a tag filter in
+        // ARM; the other lists keep ignoring `$filter` as they always did here.
+        let tag = match filter.filter(|_| ty.arm_type == RESOURCE_GROUPS) {
+            Some(f) => match by_tag::parse(f) {
+                Ok(t) => Some(t),
+                Err(why) => return invalid_filter(f, &why),
+            },
+            None => None,
         };
         let prefix = path.trim_end_matches('/').to_ascii_lowercase();
-        let items: Vec<&Value> = self
+        let items: Vec<Value> = self
             .store
             .iter()
             .filter(|(key, s)| {
                 std::ptr::eq(s.ty, ty) && key.rsplit_once('/').map(|(p, _)| p) == Some(&prefix)
             })
-            .map(|(_, s)| &s.body)
+            .filter(|(_, s)| tag.as_ref().is_none_or(|t| t.matches(&s.body)))
+            .map(|(_, s)| s.body.clone())
             .collect();
-        let page = self.config.page_size;
-        let value: Vec<Value> = items
+        let filter = tag.as_ref().and(filter);
+        self.page(items, start, path, ty.api_version, filter)
+    }
+
+    /// "Resources - List": every top-level tracked resource of the subscription (ARM lists no
+    /// child resources such as subnets, and no resource groups), as its envelope without
+    /// `properties`. A tag filter keeps those carrying the pair, and then, as ARM documents
+    /// ("when you filter by a tag name and value, the tags for each resource are not returned
+    /// in the results"), the `tags` member is left out.
+    fn list_resources(&mut self, path: &str, skip: Option<&str>, filter: Option<&str>) -> Reply {
+        let start = match skip_token(skip) {
+            Ok(n) => n,
+            Err(reply) => return reply,
+        };
+        let tag = match filter {
+            Some(f) => match by_tag::parse(f) {
+                Ok(t) => Some(t),
+                Err(why) => return invalid_filter(f, &why),
+            },
+            None => None,
+        };
+        let prefix = format!("{}/", collection_of(path).to_ascii_lowercase());
+        let items: Vec<Value> = self
+            .store
             .iter()
-            .skip(start)
-            .take(page)
-            .cloned()
-            .cloned()
+            .filter(|(key, s)| {
+                key.starts_with(&prefix)
+                    && s.ty.tracked
+                    && s.ty.parent.is_none()
+                    && s.ty.arm_type != RESOURCE_GROUPS
+            })
+            .filter(|(_, s)| tag.as_ref().is_none_or(|t| t.matches(&s.body)))
+            .map(|(_, s)| {
+                let mut item = generic_resource(&s.body);
+                if tag.as_ref().is_some_and(|t| t.value.is_some())
+                    && let Some(obj) = item.as_object_mut()
+                {
+                    obj.remove("tags");
+                }
+                item
+            })
             .collect();
+        self.page(items, start, path, RESOURCES_API, filter)
+    }
+
+    /// One page of a list, with the nextLink to the rest (carrying the filter, as ARM's do).
+    fn page(
+        &self,
+        items: Vec<Value>,
+        start: usize,
+        path: &str,
+        api_version: &str,
+        filter: Option<&str>,
+    ) -> Reply {
+        let page = self.config.page_size;
+        let more = start + page < items.len();
+        let value: Vec<Value> = items.into_iter().skip(start).take(page).collect();
         let mut body = json!({ "value": value });
-        if start + page < items.len() {
+        if more {
+            let filter = filter
+                .map(|f| format!("&$filter={}", by_tag::encode(f)))
+                .unwrap_or_default();
             body["nextLink"] = Value::String(format!(
-                "{}{}?api-version={}&$skiptoken={}",
+                "{}{}?api-version={}{filter}&$skiptoken={}",
                 self.base_url,
                 path,
-                ty.api_version,
+                api_version,
                 start + page
             ));
         }
@@ -963,6 +1050,11 @@ fn route(path: &str) -> Result<Route, Reply> {
             format!("The path '{path}' is not an ARM path served by the test server."),
         ));
     }
+    if seg.len() == 3 && eq(2, "resources") {
+        return Ok(Route::Resources {
+            path: trimmed.to_string(),
+        });
+    }
     if eq(2, "providers") {
         // /subscriptions/{s}/providers/{ns}/locations/{loc}/{azureAsyncOperations|operationResults}/{id}
         if seg.len() == 8
@@ -1123,6 +1215,83 @@ fn check_api_version(req: &Request, ty: &ResourceType) -> Option<Reply> {
             ),
         )),
     }
+}
+
+const RESOURCE_GROUPS: &str = "Microsoft.Resources/resourceGroups";
+
+/// The api-version check of "Resources - List", worded as ARM words it for its own namespace.
+fn check_resources_api_version(req: &Request) -> Option<Reply> {
+    match req.query("api-version") {
+        None => Some(arm_error(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )),
+        Some(RESOURCES_API) => None,
+        Some(v) => Some(arm_error(
+            400,
+            "InvalidApiVersionParameter",
+            format!(
+                "The api-version '{v}' is invalid. The supported versions are '{RESOURCES_API}'."
+            ),
+        )),
+    }
+}
+
+/// `$skiptoken`: the index of a page's first item (the server's own token format).
+fn skip_token(skip: Option<&str>) -> Result<usize, Reply> {
+    match skip.map(str::parse) {
+        None => Ok(0),
+        Some(Ok(n)) => Ok(n),
+        Some(Err(_)) => Err(arm_error(
+            400,
+            "InvalidSkipToken",
+            "The $skiptoken is not valid.",
+        )),
+    }
+}
+
+fn invalid_filter(filter: &str, why: &str) -> Reply {
+    arm_error(
+        400,
+        "InvalidFilterInQueryString",
+        format!("Invalid $filter '{filter}' specified in the query string ({why})."),
+    )
+}
+
+/// `/subscriptions/{s}/resources` → `/subscriptions/{s}`.
+fn collection_of(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit_once('/')
+        .map(|(c, _)| c)
+        .unwrap_or(path)
+}
+
+/// A resource as "Resources - List" shows it (`GenericResourceExpanded`): the envelope, no
+/// `properties`.
+fn generic_resource(body: &Value) -> Value {
+    const ENVELOPE: &[&str] = &[
+        "id",
+        "name",
+        "type",
+        "location",
+        "extendedLocation",
+        "kind",
+        "managedBy",
+        "sku",
+        "identity",
+        "plan",
+        "tags",
+    ];
+    let mut out = Map::new();
+    if let Some(obj) = body.as_object() {
+        for key in ENVELOPE {
+            if let Some(v) = obj.get(*key) {
+                out.insert((*key).to_string(), v.clone());
+            }
+        }
+    }
+    Value::Object(out)
 }
 
 fn method_not_allowed(method: &str) -> Reply {

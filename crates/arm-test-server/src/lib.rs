@@ -10,6 +10,10 @@
 //!   `type`, `etag`, `properties.provisioningState` and the members the example response has and
 //!   its request lacks. A request member that neither the examples nor the swagger know is
 //!   refused with `InvalidRequestContent` naming its path.
+//! - "Resources - List" (`GET /subscriptions/{s}/resources`, api-version 2021-04-01) across the
+//!   stored top-level resources, and "Resource Groups - List", each with ARM's one-tag-pair
+//!   `$filter` (`tagName eq 'K' and tagValue eq 'V'`); a tag-filtered resource list leaves out
+//!   `tags`, as ARM documents.
 //! - Long-running operations in every shape ARM uses (see [`lro::Mode`]), chosen per type and
 //!   per test.
 //! - `POST /{tenant}/oauth2/v2.0/token` for the client-secret flow.
@@ -28,6 +32,7 @@ pub mod config;
 pub mod lro;
 
 mod arm;
+mod by_tag;
 mod schema;
 
 use std::path::PathBuf;

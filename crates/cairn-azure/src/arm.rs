@@ -269,8 +269,38 @@ impl Arm {
         api_version: &str,
         call: &str,
     ) -> Result<Vec<Json>, ArmError> {
-        let mut items = Vec::new();
+        self.list_from(self.url(path, api_version)?, path, call)
+            .await
+    }
+
+    /// [`Arm::list`] with an OData `$filter` (`tagName eq 'env' and tagValue eq 'prd'`).
+    pub async fn list_filtered(
+        &self,
+        path: &str,
+        api_version: &str,
+        filter: &str,
+        call: &str,
+    ) -> Result<Vec<Json>, ArmError> {
         let mut url = self.url(path, api_version)?;
+        // Azure's SDKs send `$filter` with its spaces and quotes percent-encoded (`%20`, not
+        // `+`, which not every ARM front end reads as a space).
+        let query = format!(
+            "{}&$filter={}",
+            url.query().unwrap_or_default(),
+            percent_encode(filter)
+        );
+        url.set_query(Some(&query));
+        self.list_from(url, path, call).await
+    }
+
+    async fn list_from(
+        &self,
+        first_url: Url,
+        path: &str,
+        call: &str,
+    ) -> Result<Vec<Json>, ArmError> {
+        let mut items = Vec::new();
+        let mut url = first_url;
         let mut first = true;
         loop {
             let label = if first { "LIST" } else { "NEXT" };
@@ -407,6 +437,19 @@ impl Arm {
             _ => Ok(if op == Op::Delete { None } else { answer.body }),
         }
     }
+}
+
+/// Every byte but RFC 3986's unreserved ones as `%XX`.
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// One operation being waited for.

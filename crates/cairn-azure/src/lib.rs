@@ -14,6 +14,7 @@ mod credential;
 mod errors;
 mod provider;
 mod settings;
+mod tagged;
 mod transport;
 mod types;
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cairn_provider::provider::{
     CreateRequest, CreateResponse, DataRequest, DataResponse, DeleteRequest, DeleteResponse,
-    ErrorKind, Provider, ProviderConfig, ProviderError, ReadRequest, ReadResponse, UpdateRequest,
-    UpdateResponse,
+    ErrorKind, Provider, ProviderConfig, ProviderError, ReadRequest, ReadResponse, TaggedObject,
+    UpdateRequest, UpdateResponse,
 };
 use tokio::sync::OnceCell;
 use tracing::info;
@@ -153,6 +153,25 @@ impl Provider for AzureProvider {
         let ctx = self.ctx().await?;
         resource.delete(&ctx, &req).await?;
         Ok(DeleteResponse {})
+    }
+
+    /// The resources and resource groups of this instance's subscription carrying every one
+    /// of `tags` (ARM's lists are per subscription: two instances on one subscription find
+    /// the same objects, which the drift report lists once).
+    async fn find_tagged(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<TaggedObject>>, ProviderError> {
+        let ctx = self.ctx().await?;
+        let found = crate::tagged::find(ctx.arm, ctx.subscription, tags).await?;
+        info!(
+            target: "cairn::azure",
+            provider = %self.key,
+            count = found.len(),
+            "found by tag; ARM requests so far: {}",
+            self.counts
+        );
+        Ok(Some(found))
     }
 
     async fn read_data(&self, req: DataRequest) -> Result<DataResponse, ProviderError> {
