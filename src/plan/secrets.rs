@@ -91,10 +91,10 @@ pub fn restore_env_secrets(plan: &mut Json, missing: Missing) -> Result<(), Secr
     })
 }
 
-fn walk(
-    json: &mut Json,
-    visit: &mut dyn FnMut(&mut Map<String, Json>) -> Result<(), SecretError>,
-) -> Result<(), SecretError> {
+/// What [`walk`] does with each JSON object.
+type Visit<'a> = dyn FnMut(&mut Map<String, Json>) -> Result<(), SecretError> + 'a;
+
+fn walk(json: &mut Json, visit: &mut Visit<'_>) -> Result<(), SecretError> {
     match json {
         Json::Object(object) => {
             visit(object)?;
