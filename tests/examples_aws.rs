@@ -8,28 +8,10 @@ mod common;
 
 use common::aws::owned_in;
 use common::moto::{Moto, xml_values};
-use common::{Project, copy_dir};
+use common::{Project, example};
 
 /// Where both examples live (seeds 002 and 003: Tokyo).
 const REGION: &str = "ap-northeast-1";
-
-/// A copy of the repository's top-level modules/ and of `examples/<name>/` in a throw-away
-/// directory laid out as the repository is, its root marked by a `.git` directory: module sources
-/// may climb up to the repository's root and no further. Plans and applies never write into the
-/// checkout.
-fn example(name: &str) -> Project {
-    let p = Project::new();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(&root.join("modules"), &p.file("modules"));
-    for dir in ["modules", "environments"] {
-        let from = root.join("examples").join(name).join(dir);
-        if from.is_dir() {
-            copy_dir(&from, &p.file(&format!("examples/{name}/{dir}")));
-        }
-    }
-    std::fs::create_dir_all(p.file(".git")).unwrap();
-    p
-}
 
 /// `cairn -C examples/<name> ARGS` in `p`; with `moto`, against it.
 fn run(p: &Project, name: &str, moto: Option<&Moto>, args: &[&str]) -> (i32, String, String) {

@@ -7,42 +7,12 @@
 
 mod common;
 
-use common::Project;
 use common::arm::LocalArm;
+use common::{Project, example};
 
 /// The api-versions cairn pins for what the tests read back from the server.
 const GROUP_API: &str = "2025-04-01";
 const AKS_API: &str = "2025-05-01";
-
-/// A copy of the repository's top-level modules/ and of `examples/<name>/` in a throw-away
-/// directory laid out as the repository is, its root marked by a `.git` directory: module sources
-/// may climb up to the repository's root and no further. Plans and applies never write into the
-/// checkout.
-fn example(name: &str) -> Project {
-    let p = Project::new();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(&root.join("modules"), &p.file("modules"));
-    for dir in ["modules", "environments"] {
-        let from = root.join("examples").join(name).join(dir);
-        if from.is_dir() {
-            copy_dir(&from, &p.file(&format!("examples/{name}/{dir}")));
-        }
-    }
-    std::fs::create_dir_all(p.file(".git")).unwrap();
-    p
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// `cairn -C examples/<name> ARGS` in `p`; with `arm`, against it (its credentials, endpoint and
 /// subscription, nothing inherited that could reach a real Azure account). A command that has
