@@ -339,12 +339,8 @@ impl Arm {
         limit: Duration,
         call: &str,
     ) -> Result<Json, ArmError> {
-        self.mutate(Op::Put, id, api_version, Some(body), limit, call)
-            .await?
-            .ok_or_else(|| ArmError::Unexpected {
-                what: id.to_string(),
-                why: "the resource is gone after its PUT succeeded".to_string(),
-            })
+        self.write(Op::Put, id, api_version, body, limit, call)
+            .await
     }
 
     /// Updates part of a resource (tags) and waits; returns the resource afterwards.
@@ -356,11 +352,24 @@ impl Arm {
         limit: Duration,
         call: &str,
     ) -> Result<Json, ArmError> {
-        self.mutate(Op::Patch, id, api_version, Some(body), limit, call)
+        self.write(Op::Patch, id, api_version, body, limit, call)
+            .await
+    }
+
+    async fn write(
+        &self,
+        op: Op,
+        id: &str,
+        api_version: &str,
+        body: &Json,
+        limit: Duration,
+        call: &str,
+    ) -> Result<Json, ArmError> {
+        self.mutate(op, id, api_version, Some(body), limit, call)
             .await?
             .ok_or_else(|| ArmError::Unexpected {
                 what: id.to_string(),
-                why: "the resource is gone after its PATCH succeeded".to_string(),
+                why: format!("the resource is gone after its {} succeeded", op.name()),
             })
     }
 

@@ -345,6 +345,10 @@ impl ArmBody for KubernetesCluster {
 
     /// ARM lists every pool in `agentPoolProfiles`: a PUT without those of
     /// `azurerm_kubernetes_cluster_node_pool` resources would ask it to remove them.
+    fn reads_live_on_update(&self) -> bool {
+        true
+    }
+
     fn carry_over(&self, body: &mut Json, live: &Json) {
         keep_other_pools(body, live);
     }

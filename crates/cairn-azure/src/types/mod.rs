@@ -96,6 +96,11 @@ pub trait ArmBody: Send + Sync {
     fn preserve(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Whether an update must read the live resource first, for [`ArmBody::carry_over`]. By
+    /// default when there are [`ArmBody::preserve`] members: other types update with one PUT.
+    fn reads_live_on_update(&self) -> bool {
+        !self.preserve().is_empty()
+    }
     /// Adds to an update's PUT body what the live resource has and other resources manage. By
     /// default the [`ArmBody::preserve`] members.
     fn carry_over(&self, body: &mut Json, live: &Json) {
@@ -242,7 +247,9 @@ impl<T: ArmBody> Resource for Generic<T> {
             Some(patch) => ctx.arm.patch(&req.id, api, &patch, limit, call).await?,
             None => {
                 let mut body = self.0.body(ctx, &req.config)?;
-                if let Some(live) = ctx.arm.get(&req.id, api, call).await? {
+                if self.0.reads_live_on_update()
+                    && let Some(live) = ctx.arm.get(&req.id, api, call).await?
+                {
                     self.0.carry_over(&mut body, &live);
                 }
                 ctx.arm.put(&req.id, api, &body, limit, call).await?
