@@ -6,15 +6,17 @@
 //! apply task itself: they borrow the store and the hooks, and provider calls are I/O bound.
 //!
 //! State is journaled through one mutex: a create records a `Pending` intent before the cloud
-//! call and the result after it, and every operation ends with a save. A failed operation's
-//! dependents are skipped; independent branches go on.
+//! call and the result after it, and every operation ends with a durable write. A write holds
+//! only the instances changed since the last one when the store keeps a journal (the local
+//! backend), so its cost follows the change, not the state; the whole state is saved when the
+//! apply ends. A failed operation's dependents are skipped; independent branches go on.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex as SyncMutex;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::task::Poll;
 use std::time::Instant;
 
@@ -30,7 +32,8 @@ use crate::spec::diagnostic::Diagnostic;
 use crate::spec::expr::{Expr, ExprKind, Scope, eval};
 use crate::spec::span::Span;
 use crate::state::{
-    DeposedResource, ResourceState, ResourceStatus, State, StateStore, holds_digest, seal,
+    Appended, DeposedResource, ResourceState, ResourceStatus, State, StateChanges, StateStore,
+    holds_digest, seal,
 };
 use crate::value::Value;
 
@@ -61,6 +64,8 @@ pub async fn apply(
         journal: Mutex::new(state),
         changes_made: AtomicU64::new(0),
         changes_durable: AtomicU64::new(0),
+        dirty: SyncMutex::new(BTreeSet::new()),
+        journaled: AtomicBool::new(false),
         writer: Mutex::new(()),
         known: SyncMutex::new(HashMap::new()),
         untouched: plan
@@ -73,8 +78,10 @@ pub async fn apply(
     let mut walk = walk(&run, &graph).await;
     if walk.halted.is_none() {
         let mut state = run.journal.lock().await;
-        // A failed final write is reported against the last change: outputs have no address.
-        if record_outputs(plan, &run, &mut state)
+        // The whole state is written once at the end: it folds in the journal. A failed final
+        // write is reported against the last change: outputs have no address.
+        let outputs_changed = record_outputs(plan, &run, &mut state);
+        if (outputs_changed || run.journaled.load(AtomicOrdering::SeqCst))
             && let Err(error) = run.save(&mut state).await
             && let Some(last) = plan.changes.last()
         {
@@ -294,6 +301,11 @@ struct Run<'a> {
     /// is durable.
     changes_made: AtomicU64,
     changes_durable: AtomicU64,
+    /// Instances changed since the last durable write (for a journal line).
+    dirty: SyncMutex<BTreeSet<ResourceAddr>>,
+    /// Whether some write went to the store's journal, so the end of the apply writes the whole
+    /// state.
+    journaled: AtomicBool,
     /// Only one state write at a time.
     writer: Mutex<()>,
     /// Unsealed attributes returned by this run's provider calls, by address.
@@ -505,26 +517,63 @@ impl Run<'_> {
         })
     }
 
-    /// Makes the change just made to `state` durable, reporting a failure as a state-write
-    /// failure after (`done`) or before the provider call.
-    async fn journal(&self, state: MutexGuard<'_, State>, done: bool) -> Result<(), OpError> {
+    /// Makes the change just made to `addr` in `state` durable, reporting a failure as a
+    /// state-write failure after (`done`) or before the provider call.
+    async fn journal(
+        &self,
+        state: MutexGuard<'_, State>,
+        addr: &ResourceAddr,
+        done: bool,
+    ) -> Result<(), OpError> {
+        self.dirty
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(addr.clone());
         let mine = self.changes_made.fetch_add(1, AtomicOrdering::SeqCst) + 1;
         drop(state);
         let _writer = self.writer.lock().await;
         if self.changes_durable.load(AtomicOrdering::SeqCst) >= mine {
             return Ok(()); // a write that started after this change already recorded it
         }
-        let (mut snapshot, covered) = {
+        let (changes, covered) = {
             let state = self.journal.lock().await;
+            let dirty = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()));
             (
-                state.clone(),
+                StateChanges::of(&state, &dirty),
                 self.changes_made.load(AtomicOrdering::SeqCst),
             )
         };
-        self.save(&mut snapshot)
-            .await
-            .map_err(|error| OpError::Save { done, error })?;
-        self.journal.lock().await.serial = snapshot.serial;
+        let save_error = |error| OpError::Save { done, error };
+        let appended = self.store.append(&changes).await.map_err(|e| {
+            save_error(ProviderError::new(
+                ErrorKind::Other,
+                format!("could not save state to {}: {e}", self.store.describe()),
+            ))
+        })?;
+        let covered = match appended {
+            Appended::Journaled { compact: false } => {
+                self.journaled.store(true, AtomicOrdering::SeqCst);
+                self.journal.lock().await.serial = changes.serial;
+                covered
+            }
+            Appended::Journaled { compact: true } | Appended::Unsupported => {
+                // The whole state: everything changed so far, this write's changes included.
+                let (mut snapshot, covered) = {
+                    let mut state = self.journal.lock().await;
+                    if matches!(appended, Appended::Journaled { .. }) {
+                        state.serial = changes.serial;
+                    }
+                    (
+                        state.clone(),
+                        self.changes_made.load(AtomicOrdering::SeqCst),
+                    )
+                };
+                self.save(&mut snapshot).await.map_err(save_error)?;
+                self.journal.lock().await.serial = snapshot.serial;
+                self.journaled.store(false, AtomicOrdering::SeqCst);
+                covered
+            }
+        };
         self.changes_durable.store(covered, AtomicOrdering::SeqCst);
         Ok(())
     }
@@ -594,7 +643,7 @@ impl Run<'_> {
                     dependencies: change.depends_on.clone(),
                 },
             );
-            self.journal(state, false).await?;
+            self.journal(state, addr, false).await?;
             token
         };
         let created = self
@@ -626,7 +675,7 @@ impl Run<'_> {
                         dependencies: change.depends_on.clone(),
                     },
                 );
-                self.journal(state, true).await?;
+                self.journal(state, addr, true).await?;
                 Ok(Some(created.id))
             }
             Err(error) => {
@@ -652,7 +701,7 @@ impl Run<'_> {
                         );
                     }
                 }
-                self.journal(state, false).await?;
+                self.journal(state, addr, false).await?;
                 Err(OpError::Provider(error))
             }
         }
@@ -726,7 +775,7 @@ impl Run<'_> {
                 dependencies: change.depends_on.clone(),
             },
         );
-        self.journal(state, true).await?;
+        self.journal(state, addr, true).await?;
         Ok(Some(id))
     }
 
@@ -804,7 +853,7 @@ impl Run<'_> {
                     .retain(|d| !(&d.address == addr && d.id == id));
             }
         }
-        self.journal(state, true).await?;
+        self.journal(state, addr, true).await?;
         Ok(Some(id))
     }
 
@@ -842,7 +891,7 @@ impl Run<'_> {
                 dependencies: change.depends_on.clone(),
             },
         );
-        self.journal(state, true).await?;
+        self.journal(state, addr, true).await?;
         Ok(Some(id))
     }
 

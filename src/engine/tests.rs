@@ -274,7 +274,7 @@ fn alarm(threshold: i64) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_resources_finish_close_to_the_critical_path() {
-    let workload = crate::bench::layered_workload(5, 40, 5..=60, 42);
+    let workload = crate::bench::apply::layered_workload(5, 40, 5..=60, 42);
     let plan = workload.plan;
     let latency: serde_json::Map<String, serde_json::Value> = workload
         .latency_ms

@@ -4,6 +4,7 @@
 //! Secrets never reach a state file in plaintext: [`seal`] replaces every sensitive value with
 //! its SHA-256 digest, and the differ compares digests.
 
+pub mod journal;
 pub mod local;
 pub mod lock;
 pub mod s3;
@@ -20,6 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::addr::{ResourceAddr, ResourceMode};
 use crate::value::Value;
 
+pub use journal::StateChanges;
 pub use lock::LockInfo;
 
 pub const STATE_FORMAT_VERSION: u32 = 1;
@@ -230,6 +232,17 @@ pub enum StateError {
     },
 }
 
+/// What [`StateStore::append`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// The changes are durable. `compact`: the journal has grown past the state file, and the
+    /// caller should save the whole state soon (which folds the journal in).
+    Journaled { compact: bool },
+    /// This backend keeps no journal (or this state was never saved whole yet): the caller saves
+    /// the whole state instead.
+    Unsupported,
+}
+
 /// A held lock; dropping it releases the lock.
 pub trait StateLock: Send + Sync {
     fn info(&self) -> &LockInfo;
@@ -249,6 +262,12 @@ pub trait StateStore: Send + Sync {
     async fn load(&self) -> Result<Option<State>, StateError>;
     /// Writes `state` atomically after increasing its serial by one.
     async fn save(&self, state: &mut State) -> Result<(), StateError>;
+    /// Makes `changes` (numbered one past the stored serial) durable on top of the stored state,
+    /// in time proportional to their size, or says the backend cannot.
+    async fn append(&self, changes: &StateChanges) -> Result<Appended, StateError> {
+        let _ = changes;
+        Ok(Appended::Unsupported)
+    }
     /// Takes the environment's lock, waiting up to `timeout` for a holder to release it.
     async fn lock(
         &self,

@@ -1,9 +1,11 @@
 //! Counts the API calls a provider instance makes, per service and operation, with an SDK
 //! interceptor: every attempt the SDK sends is counted, pages and retries included, whichever
-//! code path made it. `-v` prints the counts.
+//! code path made it. `-v` prints the counts, and the same calls again by the resource type
+//! whose operation made them (a task-local names the type while its operation runs).
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -13,14 +15,42 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
-/// Call counts by `service.Operation` (`ec2.DescribeSubnets`).
+tokio::task_local! {
+    /// The resource or data source type whose operation the current task is running.
+    static CALLER: &'static str;
+}
+
+/// Runs `operation` with its API calls counted against `resource_type` as well.
+pub async fn on_behalf_of<F: Future>(resource_type: &'static str, operation: F) -> F::Output {
+    CALLER.scope(resource_type, operation).await
+}
+
+/// `future`, counting its calls against the type the current task's operation is for: for the
+/// futures an operation runs in tasks of their own (a task-local does not follow a spawn).
+pub fn carried<F: Future>(future: F) -> impl Future<Output = F::Output> {
+    let caller = CALLER.try_with(|t| *t).ok();
+    async move {
+        match caller {
+            Some(caller) => CALLER.scope(caller, future).await,
+            None => future.await,
+        }
+    }
+}
+
+/// Call counts by `service.Operation` (`ec2.DescribeSubnets`), in total and by resource type.
 #[derive(Clone, Debug, Default)]
 pub struct CallCounts {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    by_type: Arc<Mutex<BTreeMap<String, BTreeMap<String, u64>>>>,
 }
 
 impl CallCounts {
     pub fn record(&self, service: &str, operation: &str) {
+        let caller = CALLER.try_with(|t| *t).ok();
+        self.record_for(caller, service, operation);
+    }
+
+    fn record_for(&self, caller: Option<&str>, service: &str, operation: &str) {
         // The SDK names services as people do (`CloudWatch Logs`); keys are one word.
         let service: String = service
             .chars()
@@ -28,8 +58,35 @@ impl CallCounts {
             .collect::<String>()
             .to_ascii_lowercase();
         let key = format!("{service}.{operation}");
+        if let Some(caller) = caller {
+            let mut by_type = self.by_type.lock().unwrap_or_else(|p| p.into_inner());
+            *by_type
+                .entry(caller.to_string())
+                .or_default()
+                .entry(key.clone())
+                .or_default() += 1;
+        }
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         *counts.entry(key).or_default() += 1;
+    }
+
+    /// The calls each resource type's operations made: `aws_subnet=1 (ec2.DescribeSubnets=1)
+    /// aws_vpc=2 (...)`; calls made outside any type's operation (credentials, tag searches)
+    /// are only in the totals.
+    pub fn by_type(&self) -> String {
+        let by_type = self.by_type.lock().unwrap_or_else(|p| p.into_inner());
+        let parts: Vec<String> = by_type
+            .iter()
+            .map(|(ty, ops)| {
+                let detail: Vec<String> = ops.iter().map(|(k, n)| format!("{k}={n}")).collect();
+                format!("{ty}={} ({})", ops.values().sum::<u64>(), detail.join(" "))
+            })
+            .collect();
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(" ")
+        }
     }
 
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
@@ -113,5 +170,42 @@ mod tests {
             "ec2=2 (ec2.DescribeSubnets=2) s3=1 (s3.HeadBucket=1)"
         );
         assert_eq!(CallCounts::default().to_string(), "none");
+    }
+
+    #[tokio::test]
+    async fn calls_made_inside_a_types_operation_count_against_that_type() {
+        let counts = CallCounts::default();
+        on_behalf_of("aws_subnet", async {
+            counts.record("EC2", "DescribeSubnets");
+        })
+        .await;
+        on_behalf_of("aws_vpc", async {
+            counts.record("EC2", "DescribeVpcs");
+            counts.record("EC2", "DescribeVpcAttribute");
+        })
+        .await;
+        counts.record("STS", "GetCallerIdentity");
+        assert_eq!(
+            counts.by_type(),
+            "aws_subnet=1 (ec2.DescribeSubnets=1) aws_vpc=2 (ec2.DescribeVpcAttribute=1 ec2.DescribeVpcs=1)"
+        );
+        assert_eq!(
+            counts.to_string(),
+            "ec2=3 (ec2.DescribeSubnets=1 ec2.DescribeVpcAttribute=1 ec2.DescribeVpcs=1) sts=1 (sts.GetCallerIdentity=1)"
+        );
+    }
+
+    #[tokio::test]
+    async fn calls_in_a_task_the_operation_spawned_count_against_its_type() {
+        let counts = CallCounts::default();
+        let inner = counts.clone();
+        on_behalf_of("aws_kms_key", async move {
+            let spawned = tokio::spawn(carried(async move {
+                inner.record("KMS", "DescribeKey");
+            }));
+            assert!(spawned.await.is_ok());
+        })
+        .await;
+        assert_eq!(counts.by_type(), "aws_kms_key=1 (kms.DescribeKey=1)");
     }
 }

@@ -31,11 +31,11 @@ where
     let mut tasks = JoinSet::new();
     for (key, input) in inputs {
         let (read, permits) = (read.clone(), permits.clone());
-        tasks.spawn(async move {
+        tasks.spawn(crate::calls::carried(async move {
             let _permit = permits.acquire_owned().await;
             let result = read(input).await;
             (key, result)
-        });
+        }));
     }
     let mut found = BTreeMap::new();
     while let Some(joined) = tasks.join_next().await {

@@ -15,7 +15,7 @@ use cairn_provider::value::Value;
 use tokio::sync::OnceCell;
 use tracing::info;
 
-use crate::calls::CallCounts;
+use crate::calls::{CallCounts, on_behalf_of};
 use crate::config::{Clients, Settings};
 use crate::retry::while_dependency_violation;
 use crate::types::{self, Data, Resource, read_back};
@@ -68,10 +68,15 @@ impl AwsProvider {
             .await
     }
 
-    fn resource(&self, resource_type: &str) -> Result<&dyn Resource, ProviderError> {
+    /// The type's adapter, and its name as the adapter's schema spells it (calls are counted
+    /// under it).
+    fn resource(
+        &self,
+        resource_type: &str,
+    ) -> Result<(&'static str, &dyn Resource), ProviderError> {
         self.resources
-            .get(resource_type)
-            .map(|r| r.as_ref())
+            .get_key_value(resource_type)
+            .map(|(name, r)| (*name, r.as_ref()))
             .ok_or_else(|| {
                 ProviderError::new(
                     ErrorKind::Invalid,
@@ -84,15 +89,16 @@ impl AwsProvider {
 impl Drop for AwsProvider {
     fn drop(&mut self) {
         info!(target: "cairn::aws", provider = %self.key, "aws API calls: {}", self.counts);
+        info!(target: "cairn::aws", provider = %self.key, "aws API calls by type: {}", self.counts.by_type());
     }
 }
 
 #[async_trait]
 impl Provider for AwsProvider {
     async fn read(&self, req: ReadRequest) -> Result<ReadResponse, ProviderError> {
-        let resource = self.resource(&req.resource_type)?;
+        let (type_name, resource) = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
-        let found = resource.read(aws, &req.items).await?;
+        let found = on_behalf_of(type_name, resource.read(aws, &req.items)).await?;
         info!(
             target: "cairn::aws",
             provider = %self.key,
@@ -105,43 +111,49 @@ impl Provider for AwsProvider {
     }
 
     async fn create(&self, req: CreateRequest) -> Result<CreateResponse, ProviderError> {
-        let resource = self.resource(&req.resource_type)?;
+        let (type_name, resource) = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
-        let id = resource.create(aws, &req).await?;
-        let read = read_back(resource, aws, &req.address, &id, &req.config, READ_BACK).await?;
-        Ok(CreateResponse {
-            id: read.id,
-            attributes: read.attributes,
+        on_behalf_of(type_name, async {
+            let id = resource.create(aws, &req).await?;
+            let read = read_back(resource, aws, &req.address, &id, &req.config, READ_BACK).await?;
+            Ok(CreateResponse {
+                id: read.id,
+                attributes: read.attributes,
+            })
         })
+        .await
     }
 
     async fn update(&self, req: UpdateRequest) -> Result<UpdateResponse, ProviderError> {
-        let resource = self.resource(&req.resource_type)?;
+        let (type_name, resource) = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
-        resource.update(aws, &req).await?;
-        // The configuration, plus what it leaves out because cairn holds only its digest (an
-        // unchanged secret AWS never returns): the read keeps those from the prior.
-        let mut known = req.config.clone();
-        if let (Value::Map(known), Value::Map(prior)) = (&mut known, &req.prior) {
-            for (name, value) in prior.iter().filter(|(_, v)| v.contains_sensitive()) {
-                known.entry(name.clone()).or_insert_with(|| value.clone());
+        on_behalf_of(type_name, async {
+            resource.update(aws, &req).await?;
+            // The configuration, plus what it leaves out because cairn holds only its digest (an
+            // unchanged secret AWS never returns): the read keeps those from the prior.
+            let mut known = req.config.clone();
+            if let (Value::Map(known), Value::Map(prior)) = (&mut known, &req.prior) {
+                for (name, value) in prior.iter().filter(|(_, v)| v.contains_sensitive()) {
+                    known.entry(name.clone()).or_insert_with(|| value.clone());
+                }
             }
-        }
-        let read = read_back(resource, aws, &req.address, &req.id, &known, READ_BACK).await?;
-        Ok(UpdateResponse {
-            attributes: read.attributes,
+            let read = read_back(resource, aws, &req.address, &req.id, &known, READ_BACK).await?;
+            Ok(UpdateResponse {
+                attributes: read.attributes,
+            })
         })
+        .await
     }
 
     async fn delete(&self, req: DeleteRequest) -> Result<DeleteResponse, ProviderError> {
-        let resource = self.resource(&req.resource_type)?;
+        let (type_name, resource) = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
         let what = format!("{} {}", req.address, req.id);
         let limit = req.timeout.unwrap_or(DELETE_BLOCKED);
-        while_dependency_violation(&what, limit, Duration::from_secs(1), || {
+        let deleted = while_dependency_violation(&what, limit, Duration::from_secs(1), || {
             resource.delete(aws, &req)
-        })
-        .await?;
+        });
+        on_behalf_of(type_name, deleted).await?;
         Ok(DeleteResponse {})
     }
 
@@ -205,15 +217,18 @@ impl Provider for AwsProvider {
     }
 
     async fn read_data(&self, req: DataRequest) -> Result<DataResponse, ProviderError> {
-        let data = self.data.get(req.resource_type.as_str()).ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::Invalid,
-                format!("provider `aws` has no data source `{}`", req.resource_type),
-            )
-        })?;
+        let (type_name, data) = self
+            .data
+            .get_key_value(req.resource_type.as_str())
+            .ok_or_else(|| {
+                ProviderError::new(
+                    ErrorKind::Invalid,
+                    format!("provider `aws` has no data source `{}`", req.resource_type),
+                )
+            })?;
         let aws = self.clients().await?;
         Ok(DataResponse {
-            attributes: data.read(aws, &req).await?,
+            attributes: on_behalf_of(type_name, data.read(aws, &req)).await?,
         })
     }
 }

@@ -131,14 +131,14 @@ impl Resource for Vpc {
         let mut tasks = tokio::task::JoinSet::new();
         for id in &ids {
             let (client, id, permits) = (aws.ec2.clone(), id.clone(), permits.clone());
-            tasks.spawn(async move {
+            tasks.spawn(crate::calls::carried(async move {
                 let _permit = permits.acquire_owned().await;
                 let support =
                     vpc_attribute(&client, &id, VpcAttributeName::EnableDnsSupport).await?;
                 let hostnames =
                     vpc_attribute(&client, &id, VpcAttributeName::EnableDnsHostnames).await?;
                 Ok::<_, ProviderError>((id, (support, hostnames)))
-            });
+            }));
         }
         while let Some(joined) = tasks.join_next().await {
             let (id, flags) = joined.map_err(|e| {
