@@ -52,6 +52,10 @@ pub struct Args {
     /// The sizes refresh copies the environment to, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 10, 100])]
     pub scales: Vec<usize>,
+    /// Keep the generated plan projects (with their state) under this directory, to profile
+    /// `cairn -C DIR/plan-10000-0 plan -e bench --refresh=false` by hand.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
     /// Internal: plan the prepared project in this directory and print the figures as JSON.
     #[arg(long, hide = true, value_name = "DIR")]
     pub child_plan: Option<PathBuf>,
@@ -84,7 +88,7 @@ async fn run_sections(ctx: &Context, args: &Args, work: &Path) -> anyhow::Result
     );
     let wants = |s: Section| args.only.contains(&s);
     if wants(Section::Plan) {
-        plan_section(&exe, &args.sizes, work).await?;
+        plan_section(&exe, &args.sizes, args.keep.as_deref().unwrap_or(work)).await?;
     }
     if wants(Section::Apply) {
         apply_section(args.quick, work).await?;
@@ -152,7 +156,6 @@ async fn plan_section(exe: &Path, sizes: &[usize], work: &Path) -> anyhow::Resul
                 .arg(&dir)
                 .output()
                 .context("running the plan benchmark")?;
-            let _ = std::fs::remove_dir_all(&dir);
             if !out.status.success() {
                 anyhow::bail!(
                     "plan benchmark of {n} resources failed: {}",

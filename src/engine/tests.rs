@@ -349,6 +349,56 @@ async fn two_hundred_resources_finish_close_to_the_critical_path() {
     }
 }
 
+/// The order operations started and finished in.
+#[derive(Default)]
+struct Timeline(Mutex<Vec<(String, &'static str)>>);
+
+impl ApplyHooks for Timeline {
+    fn on_start(&self, addr: &ResourceAddr, _op: Op) {
+        self.0.lock().unwrap().push((addr.to_string(), "start"));
+    }
+    fn on_done(&self, addr: &ResourceAddr, _op: Op, _elapsed: Duration) {
+        self.0.lock().unwrap().push((addr.to_string(), "done"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_pole_starts_first_and_never_holds_back_an_unrelated_branch() {
+    // Listed last, typically ten minutes: the database must still start first, and the twenty
+    // quick alarms must all be done while it is still being created, in the slot it leaves.
+    let cloud = Cloud::new(serde_json::json!({
+        "latency_ms": { "default": 20, "fake_alarm.db": 1500 }
+    }));
+    let mut changes: Vec<ResourceChange> = (0..20)
+        .map(|i| create(&format!("fake_alarm.quick{i}"), alarm(i), &[]))
+        .collect();
+    let mut db = create("fake_alarm.db", alarm(99), &[]);
+    db.weight = 600.0;
+    changes.push(db);
+    let timeline = Timeline::default();
+    let (outcome, _) = cloud
+        .apply(&plan(changes), State::new("dev"), &timeline, 2)
+        .await;
+    assert!(outcome.is_success(), "{:?}", outcome.failed);
+
+    let events = timeline.0.into_inner().unwrap();
+    assert_eq!(
+        events[0],
+        ("fake_alarm.db".to_string(), "start"),
+        "{events:?}"
+    );
+    let quick_done = events
+        .iter()
+        .filter(|(a, what)| a.starts_with("fake_alarm.quick") && *what == "done")
+        .count();
+    assert_eq!(quick_done, 20);
+    assert_eq!(
+        events.last(),
+        Some(&("fake_alarm.db".to_string(), "done")),
+        "the database finished last: {events:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_failure_skips_its_dependents_and_the_other_branches_are_applied() {
     let cloud = Cloud::new(serde_json::json!({
