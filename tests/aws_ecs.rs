@@ -11,7 +11,7 @@
 mod common;
 
 use common::Project;
-use common::aws::{imports_cleanly, run, state_id, updates_in_place_and_sticks};
+use common::aws::{api_calls, imports_cleanly, run, state_id, updates_in_place_and_sticks};
 use common::moto::{Moto, xml_values};
 
 const ECS_TARGET: &str = "AmazonEC2ContainerServiceV20141113";
@@ -502,22 +502,6 @@ resources:
         predefined_metric_specification: { predefined_metric_type: ECSServiceAverageCPUUtilization }
 "#;
 
-/// The `SERVICE.ACTION=N` count of the last call summary a `-v` run printed.
-fn calls(stderr: &str, call: &str) -> u64 {
-    let line = stderr
-        .lines()
-        .rfind(|l| l.contains("aws API calls"))
-        .unwrap_or_else(|| panic!("no API call summary in:\n{stderr}"));
-    line.split_whitespace()
-        .find_map(|w| {
-            w.trim_matches(['(', ')', ','])
-                .strip_prefix(&format!("{call}="))
-        })
-        .unwrap_or_else(|| panic!("no {call} count in: {line}"))
-        .parse()
-        .expect("a number")
-}
-
 /// Refresh asks for ten services per DescribeServices (the API's limit), and for every
 /// scalable target and policy of a namespace at once.
 #[test]
@@ -532,15 +516,15 @@ fn refreshing_12_services_with_autoscaling_costs_a_handful_of_calls() {
         &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert_eq!(calls(&stderr, "ecs.DescribeServices"), 2, "{stderr}");
-    assert_eq!(calls(&stderr, "ecs.DescribeClusters"), 1, "{stderr}");
+    assert_eq!(api_calls(&stderr, "ecs.DescribeServices"), 2, "{stderr}");
+    assert_eq!(api_calls(&stderr, "ecs.DescribeClusters"), 1, "{stderr}");
     assert_eq!(
-        calls(&stderr, "applicationautoscaling.DescribeScalableTargets"),
+        api_calls(&stderr, "applicationautoscaling.DescribeScalableTargets"),
         1,
         "{stderr}"
     );
     assert_eq!(
-        calls(&stderr, "applicationautoscaling.DescribeScalingPolicies"),
+        api_calls(&stderr, "applicationautoscaling.DescribeScalingPolicies"),
         1,
         "{stderr}"
     );

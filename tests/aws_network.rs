@@ -7,7 +7,7 @@
 mod common;
 
 use common::Project;
-use common::aws::{imports_cleanly, owned, run, updates_in_place_and_sticks};
+use common::aws::{api_calls, imports_cleanly, owned, run, updates_in_place_and_sticks};
 use common::moto::{Moto, xml_values};
 
 const NETWORK: &str = r#"environment: dev
@@ -196,19 +196,6 @@ resources:
     )
 }
 
-/// The `ec2.DescribeSubnets=N` count of the last call summary a `-v` run printed.
-fn describe_subnets_calls(stderr: &str) -> u64 {
-    let line = stderr
-        .lines()
-        .rfind(|l| l.contains("aws API calls"))
-        .unwrap_or_else(|| panic!("no API call summary in:\n{stderr}"));
-    line.split_whitespace()
-        .find_map(|w| w.trim_end_matches(')').strip_prefix("ec2.DescribeSubnets="))
-        .unwrap_or_else(|| panic!("no DescribeSubnets count in: {line}"))
-        .parse()
-        .expect("a number")
-}
-
 #[test]
 fn refreshing_3_or_30_subnets_costs_the_same_describe_calls() {
     let moto = Moto::start();
@@ -223,7 +210,7 @@ fn refreshing_3_or_30_subnets_costs_the_same_describe_calls() {
             &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
         );
         assert_eq!(code, 0, "{stdout}\n{stderr}");
-        calls.push(describe_subnets_calls(&stderr));
+        calls.push(api_calls(&stderr, "ec2.DescribeSubnets"));
     }
     // moto answers in one page whatever MaxResults says; on AWS, 1000 per page.
     assert_eq!(calls, [1, 1], "DescribeSubnets calls for 3 and 30 subnets");

@@ -10,7 +10,7 @@
 mod common;
 
 use common::Project;
-use common::aws::{imports_cleanly, run, updates_in_place_and_sticks};
+use common::aws::{api_calls, imports_cleanly, run, updates_in_place_and_sticks};
 use common::moto::{Moto, xml_values};
 
 const NETWORK: &str = r#"environment: dev
@@ -111,21 +111,6 @@ fn instances(moto: &Moto) -> Vec<String> {
     let mut ids = xml_values(&rds(moto, "DescribeDBInstances"), "DBInstanceIdentifier");
     ids.sort();
     ids
-}
-
-/// The `OPERATION=N` count of the last call summary a `-v` run printed.
-fn calls(stderr: &str, operation: &str) -> u64 {
-    let line = stderr
-        .lines()
-        .rfind(|l| l.contains("aws API calls"))
-        .unwrap_or_else(|| panic!("no API call summary in:\n{stderr}"));
-    line.split_whitespace()
-        .find_map(|w| {
-            w.trim_matches(|c| c == '(' || c == ')')
-                .strip_prefix(&format!("{operation}="))
-                .map(String::from)
-        })
-        .map_or(0, |n| n.parse().expect("a number"))
 }
 
 fn plan(p: &Project, moto: &Moto) -> String {
@@ -397,8 +382,8 @@ fn an_aurora_cluster_with_a_writer_and_a_reader_imports_changes_and_is_destroyed
         &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert_eq!(calls(&stderr, "rds.DescribeDBInstances"), 2, "{stderr}");
-    assert_eq!(calls(&stderr, "rds.DescribeDBClusters"), 2, "{stderr}");
+    assert_eq!(api_calls(&stderr, "rds.DescribeDBInstances"), 2, "{stderr}");
+    assert_eq!(api_calls(&stderr, "rds.DescribeDBClusters"), 2, "{stderr}");
 
     // A new password is sent in place, and shown nowhere.
     let edited = spec.replace(

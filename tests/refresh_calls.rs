@@ -73,7 +73,10 @@ fn refreshing_twice_the_estate_costs_no_more_calls_for_paged_types() {
             &moto,
             &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
         );
-        assert_eq!(code, 0, "re-plan of {copies}× is not empty:\n{stdout}\n{stderr}");
+        assert_eq!(
+            code, 0,
+            "re-plan of {copies}× is not empty:\n{stdout}\n{stderr}"
+        );
         by_scale.push((copies, ApiCalls::parse(&stderr)));
     }
     let (one, two) = (&by_scale[0].1, &by_scale[1].1);
@@ -103,5 +106,10 @@ fn refreshing_twice_the_estate_costs_no_more_calls_for_paged_types() {
         one.total() - one.by_service.get("sts").copied().unwrap_or(0),
         "every call but the identity check is counted against a type"
     );
-    assert!(two.total() < 2 * one.total(), "{} vs {}", two.total(), one.total());
+    assert!(
+        two.total() < 2 * one.total(),
+        "{} vs {}",
+        two.total(),
+        one.total()
+    );
 }

@@ -59,3 +59,11 @@ impl super::story::Cloud for Moto {
         run(p, self, args)
     }
 }
+
+/// How many `service.Operation` calls (`ec2.DescribeSubnets`) a `-v` run's call summaries count,
+/// over every AWS provider instance.
+pub fn api_calls(stderr: &str, operation: &str) -> u64 {
+    let calls = cairn::bench::moto::ApiCalls::parse(stderr);
+    assert!(calls.total() > 0, "no API call summary in:\n{stderr}");
+    calls.by_operation.get(operation).copied().unwrap_or(0)
+}
