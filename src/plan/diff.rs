@@ -50,21 +50,56 @@ pub struct PlanInputs<'a> {
 }
 
 /// Builds the plan.
+///
+/// A resource to be created with a generated secret that state knows only as a digest (an
+/// interrupted apply generated the secret but stopped before creating everything that uses it)
+/// gets the generator planned again, so the next apply converges instead of failing.
 pub async fn make_plan(
     inputs: PlanInputs<'_>,
     options: &PlanOptions,
 ) -> Result<Plan, Vec<Diagnostic>> {
+    match plan_once(&inputs, options, &BTreeSet::new()).await {
+        Err(Failed { lost, .. }) if !lost.is_empty() => {
+            plan_once(&inputs, options, &lost)
+                .await
+                .map_err(|f| f.diagnostics)
+        }
+        other => other.map_err(|f| f.diagnostics),
+    }
+}
+
+/// Why a plan failed, and the generators whose secret was lost (planned again on a second try).
+struct Failed {
+    diagnostics: Vec<Diagnostic>,
+    lost: BTreeSet<ResourceAddr>,
+}
+
+async fn plan_once(
+    inputs: &PlanInputs<'_>,
+    options: &PlanOptions,
+    regenerate: &BTreeSet<ResourceAddr>,
+) -> Result<Plan, Failed> {
     let mut differ = Differ {
         schemas: inputs.schemas,
         state: inputs.refreshed,
         live: inputs.live,
         providers: inputs.providers,
         options,
+        regenerate,
+        lost: BTreeSet::new(),
         changes: Vec::new(),
         visited: HashSet::new(),
         protected: BTreeMap::new(),
     };
-    let evaluated = evaluate(inputs.env, inputs.graph, inputs.schemas, &mut differ).await?;
+    let evaluated = match evaluate(inputs.env, inputs.graph, inputs.schemas, &mut differ).await {
+        Ok(evaluated) => evaluated,
+        Err(diagnostics) => {
+            return Err(Failed {
+                diagnostics,
+                lost: differ.lost,
+            });
+        }
+    };
     let mut diags = Vec::new();
 
     // A resource's `timeouts:` come from its spec, also when the plan deletes it.
@@ -165,7 +200,10 @@ pub async fn make_plan(
         });
     }
     if !diags.is_empty() {
-        return Err(diags);
+        return Err(Failed {
+            diagnostics: diags,
+            lost: BTreeSet::new(),
+        });
     }
     let mut changes = differ.changes;
     changes.extend(deletes);
@@ -229,6 +267,10 @@ struct Differ<'a> {
     live: &'a BTreeMap<ResourceAddr, Value>,
     providers: Option<&'a ProviderSet>,
     options: &'a PlanOptions,
+    /// Generators of secrets lost by an interrupted apply, to plan again (second try).
+    regenerate: &'a BTreeSet<ResourceAddr>,
+    /// Generators found lost on this try.
+    lost: BTreeSet<ResourceAddr>,
     changes: Vec<ResourceChange>,
     visited: HashSet<ResourceAddr>,
     /// Instances whose configuration sets `prevent_destroy`, with where.
@@ -236,6 +278,17 @@ struct Differ<'a> {
 }
 
 impl Differ<'_> {
+    /// The resource in state that generated the secret `digest` (a `random_password` whose
+    /// `result` seals to it), which cairn can generate again at no cost to the cloud.
+    fn generator_of(&self, digest: &Value) -> Option<ResourceAddr> {
+        self.state.resources.iter().find_map(|(addr, rs)| {
+            let schema = self.schemas.get(&rs.resource_type)?;
+            let generated = schema.provider == "random"
+                && matches!(&rs.attributes, Value::Map(m) if m.values().any(|v| v == digest));
+            generated.then(|| addr.clone())
+        })
+    }
+
     /// The last known attributes: what refresh read where it could, else what state recorded.
     fn before(&self, addr: &ResourceAddr) -> Option<Value> {
         let rs = self.state.resources.get(addr)?;
@@ -427,7 +480,8 @@ impl InstancePlanner for Differ<'_> {
                 }
             }
         }
-        let requested = self.options.replace.contains(&inst.addr);
+        let lost = self.regenerate.contains(&inst.addr);
+        let requested = lost || self.options.replace.contains(&inst.addr);
         let (action, reason) = match &before {
             None => (Action::Create, None),
             Some(_) if !replace_paths.is_empty() || requested => {
@@ -436,7 +490,9 @@ impl InstancePlanner for Differ<'_> {
                 } else {
                     Action::DeleteThenCreate
                 };
-                let reason = if requested && replace_paths.is_empty() {
+                let reason = if lost {
+                    ActionReason::ReplaceBecauseValueLost
+                } else if requested && replace_paths.is_empty() {
                     ActionReason::ReplaceByRequest
                 } else {
                     ActionReason::ReplaceBecauseCannotUpdate
@@ -469,6 +525,9 @@ impl InstancePlanner for Differ<'_> {
                 .iter()
                 .find(|(_, e)| e.as_literal().is_some_and(holds_digest))
         {
+            if let Some(generator) = expr.as_literal().and_then(|v| self.generator_of(v)) {
+                self.lost.insert(generator);
+            }
             return Err(Diagnostic::error_at(
                 format!(
                     "{} must be created, but its `{name}` is a secret from an earlier apply that state keeps only as a digest, so cairn cannot send it",

@@ -135,6 +135,11 @@ impl Action {
 pub enum ActionReason {
     ReplaceBecauseCannotUpdate,
     ReplaceByRequest,
+    /// A generated secret (`random_password`) whose value an interrupted apply never delivered
+    /// to every resource that uses it: state keeps only its digest, so it is generated again.
+    /// Terraform's nearest reason is a tainted object.
+    #[serde(rename = "replace_because_tainted")]
+    ReplaceBecauseValueLost,
     DeleteBecauseNoResourceConfig,
     DeleteBecauseCountIndex,
     DeleteBecauseEachKey,
@@ -151,6 +156,9 @@ impl ActionReason {
         match self {
             ActionReason::ReplaceBecauseCannotUpdate => "must be replaced",
             ActionReason::ReplaceByRequest => "will be replaced, as requested",
+            ActionReason::ReplaceBecauseValueLost => {
+                "will be generated again: an earlier apply stopped before its value reached every resource that uses it, and state keeps only its digest"
+            }
             ActionReason::DeleteBecauseNoResourceConfig => {
                 "will be destroyed because it is no longer in the configuration"
             }
