@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::Project;
 use common::aws::run_through;
-use common::latency::Latency;
+use common::faults::FaultProxy;
 use common::moto::Moto;
 
 const ENV: &str = r#"environment: dev
@@ -189,7 +189,7 @@ fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 fn the_application_applies_with_long_creates_side_by_side_and_its_password_only_in_secrets_manager()
 {
     let moto = Moto::start();
-    let slow = Latency::start(moto.port, POLLS, HELD);
+    let slow = FaultProxy::delaying(moto.port, POLLS, HELD);
     let p = project();
     let mut printed = String::new();
 

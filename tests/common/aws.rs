@@ -15,7 +15,7 @@ pub fn run(p: &Project, moto: &Moto, args: &[&str]) -> (i32, String, String) {
 }
 
 /// [`run`] with the AWS endpoint at `endpoint`, a proxy in front of `moto`
-/// ([`super::latency::Latency`]).
+/// ([`super::faults::FaultProxy`]).
 pub fn run_through(
     p: &Project,
     moto: &Moto,

@@ -8,7 +8,7 @@ use assert_cmd::Command;
 
 pub mod arm;
 pub mod aws;
-pub mod latency;
+pub mod faults;
 pub mod moto;
 pub mod story;
 

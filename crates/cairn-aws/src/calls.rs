@@ -1,7 +1,9 @@
 //! Counts the API calls a provider instance makes, per service and operation, with an SDK
 //! interceptor: every attempt the SDK sends is counted, pages and retries included, whichever
 //! code path made it. `-v` prints the counts, and the same calls again by the resource type
-//! whose operation made them (a task-local names the type while its operation runs).
+//! whose operation made them (a task-local names the type while its operation runs). Each
+//! attempt the SDK retries (throttling, 5xx, a dropped connection) is logged at info, so `-v`
+//! shows what the cloud answered and that the SDK tried again.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,10 +12,14 @@ use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use aws_smithy_types::retry::RetryConfig;
 
 tokio::task_local! {
     /// The resource or data source type whose operation the current task is running.
@@ -51,13 +57,7 @@ impl CallCounts {
     }
 
     fn record_for(&self, caller: Option<&str>, service: &str, operation: &str) {
-        // The SDK names services as people do (`CloudWatch Logs`); keys are one word.
-        let service: String = service
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let key = format!("{service}.{operation}");
+        let key = operation_key(service, operation);
         if let Some(caller) = caller {
             let mut by_type = self.by_type.lock().unwrap_or_else(|p| p.into_inner());
             *by_type
@@ -131,6 +131,49 @@ impl fmt::Display for CallCounts {
     }
 }
 
+/// `service.Operation` (`ec2.DescribeSubnets`, `cloudwatchlogs.CreateLogGroup`): the SDK names
+/// services as people do (`CloudWatch Logs`); keys are one word.
+fn operation_key(service: &str, operation: &str) -> String {
+    let service: String = service
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    format!("{service}.{operation}")
+}
+
+/// The log line of an attempt the SDK retries: `retrying ec2.CreateSubnet (attempt 2 of 3)
+/// after HTTP 503`.
+fn retry_line(key: &str, attempt: u32, max: Option<u32>, after: Option<&str>) -> String {
+    let of = max.map(|m| format!(" of {m}")).unwrap_or_default();
+    let after = after.map(|a| format!(" after {a}")).unwrap_or_default();
+    format!("retrying {key} (attempt {attempt}{of}){after}")
+}
+
+/// What the previous attempt of an operation got (`HTTP 503`, `connector error: io error: ...`),
+/// kept in the operation's config bag from one attempt to the next for the retry line.
+#[derive(Clone, Debug)]
+struct LastAttempt(String);
+
+impl Storable for LastAttempt {
+    type Storer = StoreReplace<Self>;
+}
+
+/// An error and its causes, `: `-separated.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The interceptor installed on every client of one provider instance.
 #[derive(Debug)]
 pub struct Counter {
@@ -150,7 +193,33 @@ impl Intercept for Counter {
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {
             self.counts.record(meta.service(), meta.name());
+            // The orchestrator stores the attempt's number (from 1) before this hook runs.
+            let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+            if attempt > 1 {
+                let line = retry_line(
+                    &operation_key(meta.service(), meta.name()),
+                    attempt,
+                    cfg.load::<RetryConfig>().map(|c| c.max_attempts()),
+                    cfg.load::<LastAttempt>().map(|l| l.0.as_str()),
+                );
+                tracing::info!(target: "cairn::aws", "{line}");
+            }
         }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let outcome = match (context.response(), context.output_or_error()) {
+            (Some(response), _) => format!("HTTP {}", response.status().as_u16()),
+            (None, Some(Err(error))) => chain(error),
+            (None, _) => return Ok(()),
+        };
+        cfg.interceptor_state().store_put(LastAttempt(outcome));
         Ok(())
     }
 }
@@ -170,6 +239,22 @@ mod tests {
             "ec2=2 (ec2.DescribeSubnets=2) s3=1 (s3.HeadBucket=1)"
         );
         assert_eq!(CallCounts::default().to_string(), "none");
+    }
+
+    #[test]
+    fn a_retried_attempt_is_named_with_its_number_and_what_the_last_one_got() {
+        assert_eq!(
+            operation_key("CloudWatch Logs", "CreateLogGroup"),
+            "cloudwatchlogs.CreateLogGroup"
+        );
+        assert_eq!(
+            retry_line("ec2.CreateSubnet", 2, Some(3), Some("HTTP 503")),
+            "retrying ec2.CreateSubnet (attempt 2 of 3) after HTTP 503"
+        );
+        assert_eq!(
+            retry_line("s3.CreateBucket", 3, None, None),
+            "retrying s3.CreateBucket (attempt 3)"
+        );
     }
 
     #[tokio::test]
