@@ -26,7 +26,8 @@ use tracing::{debug, info, warn};
 use crate::addr::{ResourceAddr, ResourceMode};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::providers::{
-    CreateRequest, DataRequest, DeleteRequest, ErrorKind, ProviderError, ProviderSet, UpdateRequest,
+    CreateRequest, CreateResponse, DataRequest, DeleteRequest, ErrorKind, ProviderError,
+    ProviderSet, ReadItem, ReadRequest, ReadResult, UpdateRequest,
 };
 use crate::spec::diagnostic::Diagnostic;
 use crate::spec::expr::{Expr, ExprKind, Scope, eval};
@@ -646,15 +647,31 @@ impl Run<'_> {
             self.journal(state, addr, false).await?;
             token
         };
+        let (config_ref, token_ref) = (&config, &token);
+        let attempts = std::cell::Cell::new(0u32);
         let created = self
             .call(change, Op::Create, || {
-                provider.create(CreateRequest {
-                    address: addr.to_string(),
-                    resource_type: change.resource_type.clone(),
-                    config: config.clone(),
-                    token: token.clone(),
-                    timeout: change.timeouts.create,
-                })
+                let retry = attempts.replace(attempts.get() + 1) > 0;
+                async move {
+                    // A create throttled in a later step (tagging, a follow-up call) may have
+                    // made the object already: look for it by its token before making another.
+                    if retry && let Some(found) = self.find_created(change, token_ref, config_ref).await? {
+                        info!(%addr, id = %found.id, "found the object a throttled create had made");
+                        return Ok(CreateResponse {
+                            id: found.id,
+                            attributes: found.attributes,
+                        });
+                    }
+                    provider
+                        .create(CreateRequest {
+                            address: addr.to_string(),
+                            resource_type: change.resource_type.clone(),
+                            config: config_ref.clone(),
+                            token: token_ref.clone(),
+                            timeout: change.timeouts.create,
+                        })
+                        .await
+                }
             })
             .await;
         let mut state = self.journal.lock().await;
@@ -705,6 +722,34 @@ impl Run<'_> {
                 Err(OpError::Provider(error))
             }
         }
+    }
+
+    /// The object an earlier attempt of this create made, found by its token as refresh finds
+    /// an interrupted create's.
+    async fn find_created(
+        &self,
+        change: &ResourceChange,
+        token: &str,
+        config: &Value,
+    ) -> Result<Option<ReadResult>, ProviderError> {
+        let provider = self.providers.get(&change.provider)?;
+        let address = change.address.to_string();
+        let read = provider
+            .read(ReadRequest {
+                resource_type: change.resource_type.clone(),
+                items: vec![ReadItem {
+                    address: address.clone(),
+                    id: None,
+                    token: Some(token.to_string()),
+                    prior: config.clone(),
+                }],
+            })
+            .await?;
+        Ok(read
+            .found
+            .into_iter()
+            .find(|(a, _)| *a == address)
+            .map(|(_, r)| r))
     }
 
     async fn update(&self, change: &ResourceChange) -> Result<Option<String>, OpError> {

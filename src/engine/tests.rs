@@ -400,6 +400,27 @@ async fn a_long_pole_starts_first_and_never_holds_back_an_unrelated_branch() {
 }
 
 #[tokio::test]
+async fn a_create_throttled_after_making_the_object_is_not_made_twice() {
+    // A cloud with no idempotency token, whose create makes the object and then is throttled
+    // (a later tagging call, say) twice: the engine's retries find the object instead of making
+    // more.
+    let cloud = Cloud::new(serde_json::json!({
+        "idempotent_creates": false,
+        "failures": [{ "match": "fake_alarm.a", "operation": "create", "error": "throttled", "times": 2, "after": true }]
+    }));
+    let plan = plan(vec![create("fake_alarm.a", alarm(1), &[])]);
+    let (outcome, _) = cloud.apply(&plan, State::new("dev"), &NoHooks, 10).await;
+    assert!(outcome.is_success(), "{:?}", outcome.failed);
+    let objects = cloud.data().objects;
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let id = objects.keys().next().unwrap();
+    assert_eq!(
+        outcome.state.resources[&addr("fake_alarm.a")].id.as_deref(),
+        Some(id.as_str())
+    );
+}
+
+#[tokio::test]
 async fn a_failure_skips_its_dependents_and_the_other_branches_are_applied() {
     let cloud = Cloud::new(serde_json::json!({
         "failures": [{ "match": "fake_alarm.a2", "operation": "create", "error": "invalid" }]

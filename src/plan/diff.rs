@@ -59,11 +59,9 @@ pub async fn make_plan(
     options: &PlanOptions,
 ) -> Result<Plan, Vec<Diagnostic>> {
     match plan_once(&inputs, options, &BTreeSet::new()).await {
-        Err(Failed { lost, .. }) if !lost.is_empty() => {
-            plan_once(&inputs, options, &lost)
-                .await
-                .map_err(|f| f.diagnostics)
-        }
+        Err(Failed { lost, .. }) if !lost.is_empty() => plan_once(&inputs, options, &lost)
+            .await
+            .map_err(|f| f.diagnostics),
         other => other.map_err(|f| f.diagnostics),
     }
 }

@@ -17,7 +17,10 @@
 //!   error: throttled|conflict|invalid|access_denied|timeout|other|not_found, times: N }`.
 //!   Without `times` the rule fails every matching call; with it, the first N (counted per
 //!   process). A `timeout` on create happens after the object was made, as when a cloud's
-//!   waiter gives up on a create that did go through.
+//!   waiter gives up on a create that did go through; so does any create failure with
+//!   `after: true` (a later step of the create failed, such as a throttled tagging call).
+//! - `idempotent_creates`: whether a create repeating a token the cloud has seen returns that
+//!   object (default true, as EC2's `ClientToken`); false models the many APIs with no token.
 //! - `zones`: the names `fake_zones` returns (default `["zone-a", "zone-b", "zone-c"]`).
 //! - `region`: used in ARNs and endpoints (default `fake-1`).
 
@@ -97,6 +100,14 @@ struct FailureRule {
     operation: Operation,
     kind: ErrorKind,
     times: Option<u32>,
+    /// A create that fails after making the object.
+    after: bool,
+}
+
+/// A failure a rule injects into one call.
+struct Injected {
+    error: ProviderError,
+    after: bool,
 }
 
 struct Settings {
@@ -106,9 +117,11 @@ struct Settings {
     failures: Vec<FailureRule>,
     zones: Vec<String>,
     region: String,
+    idempotent_creates: bool,
 }
 
-const SETTINGS: [&str; 6] = [
+const SETTINGS: [&str; 7] = [
+    "idempotent_creates",
     "store",
     "latency_ms",
     "jitter",
@@ -150,6 +163,7 @@ fn parse_settings(settings: &Value) -> Result<Settings, ProviderError> {
         failures: Vec::new(),
         zones: vec!["zone-a".into(), "zone-b".into(), "zone-c".into()],
         region: "fake-1".into(),
+        idempotent_creates: true,
     };
     match map.get("latency_ms") {
         None => {}
@@ -198,6 +212,13 @@ fn parse_settings(settings: &Value) -> Result<Settings, ProviderError> {
                 bad_setting(format!("provider `fake`: region must be a string, not {v}"))
             })?
             .to_string();
+    }
+    if let Some(v) = map.get("idempotent_creates") {
+        parsed.idempotent_creates = v.as_bool().ok_or_else(|| {
+            bad_setting(format!(
+                "provider `fake`: idempotent_creates must be true or false, not {v}"
+            ))
+        })?;
     }
     if let Some(v) = map.get("failures") {
         let rules = v.as_list().ok_or_else(|| {
@@ -264,11 +285,18 @@ fn parse_failure(index: usize, rule: &Value) -> Result<FailureRule, ProviderErro
                 })?,
         ),
     };
+    let after = match rule.get("after") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| bad_setting(format!("{what}: after must be true or false, not {v}")))?,
+    };
     Ok(FailureRule {
         target,
         operation,
         kind,
         times,
+        after,
     })
 }
 
@@ -390,6 +418,11 @@ impl FakeProvider {
         resource_type: &str,
         op: Operation,
     ) -> Option<ProviderError> {
+        self.injected(addresses, resource_type, op).map(|i| i.error)
+    }
+
+    /// [`Self::injected_failure`], saying whether the failure comes after the object was made.
+    fn injected(&self, addresses: &[&str], resource_type: &str, op: Operation) -> Option<Injected> {
         let mut fired = self.fired.lock().unwrap_or_else(|p| p.into_inner());
         for (i, rule) in self.settings.failures.iter().enumerate() {
             let matches = rule.operation == op
@@ -399,7 +432,10 @@ impl FakeProvider {
             }
             fired[i] += 1;
             let target = addresses.first().copied().unwrap_or(resource_type);
-            return Some(injected(rule.kind, op, target));
+            return Some(Injected {
+                error: injected(rule.kind, op, target),
+                after: rule.after || rule.kind == ErrorKind::Timeout,
+            });
         }
         None
     }
@@ -500,23 +536,26 @@ impl Provider for FakeProvider {
                 req.timeout,
             )
             .await;
-        let failure = timed_out.or_else(|| {
-            self.injected_failure(
-                &[req.address.as_str()],
-                &req.resource_type,
-                Operation::Create,
-            )
-        });
+        let failure = timed_out
+            .map(|error| Injected { error, after: true })
+            .or_else(|| {
+                self.injected(
+                    &[req.address.as_str()],
+                    &req.resource_type,
+                    Operation::Create,
+                )
+            });
+        let idempotent = self.settings.idempotent_creates;
         let region = self.settings.region.clone();
         let environment = self.environment.clone();
         self.call(move |cloud| {
             cloud.count_call("create", schema.type_name);
-            let timeout = match failure {
-                Some(err) if err.kind == ErrorKind::Timeout => Some(err),
-                Some(err) => return Err(err),
+            let fails_after = match failure {
+                Some(Injected { error, after: true }) => Some(error),
+                Some(Injected { error, .. }) => return Err(error),
                 None => None,
             };
-            if let Some(existing) = cloud.by_token(&req.token) {
+            if idempotent && let Some(existing) = cloud.by_token(&req.token) {
                 return Ok(CreateResponse {
                     id: existing.id.clone(),
                     attributes: visible(&schema, &existing.attributes),
@@ -558,7 +597,7 @@ impl Provider for FakeProvider {
                 owner: Some(req.address.clone()),
                 environment: Some(environment),
             });
-            match timeout {
+            match fails_after {
                 Some(err) => Err(err),
                 None => Ok(response),
             }
