@@ -62,7 +62,16 @@ pub fn detect(
         for attr in &mut attributes {
             attr.waits_for_maintenance = false;
         }
-        if action == Action::Update && !attributes.iter().any(|a| a.is_changed()) {
+        // What the cloud computes moving on by itself (a certificate issued, an address
+        // associated by the NAT gateway cairn created) is recorded, not reported: drift is a
+        // change to something the configuration sets.
+        let settable_changed = attributes.iter().any(|a| {
+            a.is_changed()
+                && schema
+                    .attribute(&a.name)
+                    .is_none_or(|attr| attr.is_settable())
+        });
+        if action == Action::Update && !settable_changed {
             continue;
         }
         drift.push(ResourceChange {

@@ -2,7 +2,7 @@
 //! by ids (chunked to the 200 filter values EC2 accepts) and, for creates that may have
 //! completed unrecorded, by the ownership tag.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
@@ -117,14 +117,18 @@ where
             }
         }
     }
-    let pending: Vec<String> = items
+    // Pending creates: every object carrying the ownership tag, matched here. A `tag:KEY`
+    // filter on the addresses themselves would be one call, but emulators treat the brackets
+    // of `subnet["a"]` as a wildcard pattern and find nothing; this path only runs after a
+    // crash, so its cost matters less than finding the object.
+    let pending: BTreeSet<&str> = items
         .iter()
         .filter(|i| i.id.is_none() && i.token.is_some())
-        .map(|i| i.address.clone())
+        .map(|i| i.address.as_str())
         .collect();
-    for chunk in pending.chunks(CHUNK) {
-        for object in describe(filter(&format!("tag:{ADDRESS_TAG}"), chunk)).await? {
-            if let Some(address) = owner_address(tags_of(&object)) {
+    if !pending.is_empty() {
+        for object in describe(filter("tag-key", &[ADDRESS_TAG.to_string()])).await? {
+            if let Some(address) = owner_address(tags_of(&object)).filter(|a| pending.contains(a)) {
                 found.insert(address.to_string(), object);
             }
         }

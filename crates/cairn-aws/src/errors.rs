@@ -46,6 +46,7 @@ pub fn classify(code: &str, status: Option<u16>) -> ErrorKind {
     if code == "DependencyViolation"
         || code.ends_with("AlreadyExists")
         || code.ends_with(".Duplicate")
+        || code.starts_with("Duplicate")
         || matches!(
             code,
             "BucketAlreadyOwnedByYou"

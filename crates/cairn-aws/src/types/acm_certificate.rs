@@ -62,6 +62,56 @@ fn acm_tags(
         .collect()
 }
 
+/// The ARNs of the certificates that `pending` creates made, by address: the certificates for
+/// their domain names whose ownership tag names them (ListCertificates, then the tags of those
+/// candidates only).
+async fn find_owned(
+    aws: &Clients,
+    pending: &[&ReadItem],
+) -> Result<BTreeMap<String, String>, ProviderError> {
+    let summaries = crate::paginate::all_pages(|token| async move {
+        let out = aws
+            .acm
+            .list_certificates()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListCertificates", e))?;
+        Ok((
+            out.certificate_summary_list.unwrap_or_default(),
+            out.next_token,
+        ))
+    })
+    .await?;
+    let mut found = BTreeMap::new();
+    for item in pending {
+        let domain = text(&item.prior, "domain_name");
+        for summary in &summaries {
+            let (Some(arn), true) = (
+                summary.certificate_arn(),
+                domain.is_none() || summary.domain_name() == domain,
+            ) else {
+                continue;
+            };
+            let tags = aws
+                .acm
+                .list_tags_for_certificate()
+                .certificate_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListTagsForCertificate", e))?;
+            let owned = tags.tags().iter().any(|t| {
+                t.key() == crate::attrs::ADDRESS_TAG && t.value() == Some(item.address.as_str())
+            });
+            if owned {
+                found.insert(item.address.clone(), arn.to_string());
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// ACM's idempotency token is at most 32 word characters: a digest of cairn's token keeps a
 /// retried create from requesting a second certificate.
 fn idempotency_token(token: &str) -> String {
@@ -140,13 +190,21 @@ impl Resource for Certificate {
         aws: &Clients,
         items: &[ReadItem],
     ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
+        // A create that never reached state: its certificate carries the ownership tag.
+        let pending: Vec<&ReadItem> = items
+            .iter()
+            .filter(|i| i.id.is_none() && i.token.is_some())
+            .collect();
+        let adopted = if pending.is_empty() {
+            BTreeMap::new()
+        } else {
+            find_owned(aws, &pending).await?
+        };
         let wanted = items.iter().filter_map(|i| {
+            let id = i.id.clone().or_else(|| adopted.get(&i.address).cloned())?;
             Some((
                 i.address.clone(),
-                (
-                    i.id.clone()?,
-                    strings(&i.prior, "subject_alternative_names"),
-                ),
+                (id, strings(&i.prior, "subject_alternative_names")),
             ))
         });
         let client = aws.acm.clone();

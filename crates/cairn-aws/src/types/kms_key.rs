@@ -82,11 +82,23 @@ impl Resource for KmsKey {
         aws: &Clients,
         items: &[ReadItem],
     ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
-        // A create that may have happened unrecorded cannot be found: keys have no name, and
-        // listing every key of the account to match tags would cost one call per key.
-        let keys = items
+        // A create that may have happened unrecorded: keys have no name, so the account's keys
+        // are listed and their tags searched for the ownership tag. One call per key, paid only
+        // when a crash left such an intent.
+        let pending: Vec<&str> = items
             .iter()
-            .filter_map(|i| Some((i.address.clone(), (i.id.clone()?, i.prior.clone()))));
+            .filter(|i| i.id.is_none() && i.token.is_some())
+            .map(|i| i.address.as_str())
+            .collect();
+        let adopted = if pending.is_empty() {
+            BTreeMap::new()
+        } else {
+            find_owned(aws, &pending).await?
+        };
+        let keys = items.iter().filter_map(|i| {
+            let id = i.id.clone().or_else(|| adopted.get(&i.address).cloned())?;
+            Some((i.address.clone(), (id, i.prior.clone())))
+        });
         let client = aws.kms.clone();
         read_each(keys, move |(id, prior): (String, Value)| {
             let kms = client.clone();
@@ -231,6 +243,48 @@ fn deletion_window(config: &Value) -> Result<i32, ProviderError> {
 }
 
 /// One key's attributes, or `None` when it is gone or pending deletion.
+/// The ids of the keys whose ownership tag names one of `addresses`, by address.
+async fn find_owned(
+    aws: &Clients,
+    addresses: &[&str],
+) -> Result<BTreeMap<String, String>, ProviderError> {
+    let keys = all_pages(|marker| async move {
+        let out = aws
+            .kms
+            .list_keys()
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListKeys", e))?;
+        let next = if out.truncated { out.next_marker } else { None };
+        Ok((out.keys.unwrap_or_default(), next))
+    })
+    .await?;
+    let mut found = BTreeMap::new();
+    for key in keys {
+        let Some(id) = key.key_id() else { continue };
+        let tags = aws
+            .kms
+            .list_resource_tags()
+            .key_id(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListResourceTags", e))?;
+        let owner = tags
+            .tags()
+            .iter()
+            .find(|t| t.tag_key() == crate::attrs::ADDRESS_TAG)
+            .map(|t| t.tag_value().to_string());
+        if let Some(owner) = owner.filter(|o| addresses.contains(&o.as_str())) {
+            found.entry(owner).or_insert_with(|| id.to_string());
+        }
+        if found.len() == addresses.len() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 async fn read_key(
     kms: &aws_sdk_kms::Client,
     id: &str,

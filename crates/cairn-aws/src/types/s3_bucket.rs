@@ -80,8 +80,11 @@ impl Resource for Bucket {
                     .iter()
                     .find(|t| t.key == ADDRESS_TAG)
                     .map(|t| t.value.as_str());
-                // A pending create is ours only if it carries our address.
-                if item.id.is_none() && owner != Some(item.address.as_str()) {
+                // A pending create is ours if it carries our address, or no owner at all: the
+                // bucket is tagged in a second call after CreateBucket, and a crash between the
+                // two leaves it untagged (this account owns it, and a create of this very name
+                // was under way). One that names another owner is not ours.
+                if item.id.is_none() && owner.is_some_and(|o| o != item.address) {
                     return Ok(None);
                 }
                 Ok(Some(
