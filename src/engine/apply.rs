@@ -674,24 +674,6 @@ impl Run<'_> {
                 }
             })
             .await;
-        // "Already exists": a create sent before a crash may have landed after this run's
-        // refresh looked for it. If the object carries this address's ownership, it is the one
-        // this create meant to make.
-        let created = match created {
-            Err(error) if error.kind == ErrorKind::Conflict => {
-                match self.find_created(change, &token, &config).await {
-                    Ok(Some(found)) => {
-                        info!(%addr, id = %found.id, "the object already existed, made for this address by an interrupted run: adopted");
-                        Ok(CreateResponse {
-                            id: found.id,
-                            attributes: found.attributes,
-                        })
-                    }
-                    _ => Err(error),
-                }
-            }
-            other => other,
-        };
         let mut state = self.journal.lock().await;
         match created {
             Ok(created) => {

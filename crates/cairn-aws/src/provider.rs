@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cairn_provider::provider::{
     CreateRequest, CreateResponse, DataRequest, DataResponse, DeleteRequest, DeleteResponse,
-    ErrorKind, Provider, ProviderConfig, ProviderError, ReadRequest, ReadResponse, TaggedObject,
-    UpdateRequest, UpdateResponse,
+    ErrorKind, Provider, ProviderConfig, ProviderError, ReadItem, ReadRequest, ReadResponse,
+    TaggedObject, UpdateRequest, UpdateResponse,
 };
 use cairn_provider::value::Value;
 use tokio::sync::OnceCell;
@@ -114,7 +114,31 @@ impl Provider for AwsProvider {
         let (type_name, resource) = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
         on_behalf_of(type_name, async {
-            let id = resource.create(aws, &req).await?;
+            let id = match resource.create(aws, &req).await {
+                Ok(id) => id,
+                // "Already exists": a create sent before a crash may have landed after this
+                // run's refresh looked for it. The pending lookup adopts only an object that
+                // carries this address's ownership tag; anything else stays a conflict.
+                Err(error) if error.kind == ErrorKind::Conflict => {
+                    let pending = ReadItem {
+                        address: req.address.clone(),
+                        id: None,
+                        token: Some(req.token.clone()),
+                        prior: req.config.clone(),
+                    };
+                    match resource.read(aws, std::slice::from_ref(&pending)).await {
+                        Ok(mut found) => match found.remove(&req.address) {
+                            Some(found) => {
+                                info!(target: "cairn::aws", address = %req.address, id = %found.id, "already existed, made for this address by an interrupted run: adopted");
+                                found.id
+                            }
+                            None => return Err(error),
+                        },
+                        Err(_) => return Err(error),
+                    }
+                }
+                Err(error) => return Err(error),
+            };
             let read = read_back(resource, aws, &req.address, &id, &req.config, READ_BACK).await?;
             Ok(CreateResponse {
                 id: read.id,
