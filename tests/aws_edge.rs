@@ -9,7 +9,7 @@
 mod common;
 
 use common::Project;
-use common::aws::{imports_cleanly, run, state_id, updates_in_place_and_sticks};
+use common::aws::{api_calls, imports_cleanly, run, state_id, updates_in_place_and_sticks};
 use common::moto::{Moto, xml_values};
 
 const FIXTURE: &str = r#"environment: dev
@@ -152,7 +152,11 @@ fn an_https_load_balancer_with_a_certificate_applies_replans_clean_changes_and_d
         ("DescribeRules", 1),
         ("DescribeTags", 4),
     ] {
-        assert_eq!(calls(&stderr, operation), count, "{operation}: {stderr}");
+        assert_eq!(
+            api_calls(&stderr, &format!("elasticloadbalancingv2.{operation}")),
+            count,
+            "{operation}: {stderr}"
+        );
     }
     imports_cleanly(&p, &moto);
 
@@ -334,24 +338,6 @@ const DNS: &str = r#"  cert:
       failover_routing_policy: { type: SECONDARY }
 "#;
 
-/// How many `operation` calls (any service) the last call summary of a `-v` run counted, such as
-/// `route53.ListResourceRecordSets=1`.
-fn calls(stderr: &str, operation: &str) -> u64 {
-    let key = format!(".{operation}=");
-    stderr
-        .lines()
-        .rev()
-        .find_map(|l| {
-            let at = l.find(&key)?;
-            let digits: String = l[at + key.len()..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            digits.parse().ok()
-        })
-        .unwrap_or(0)
-}
-
 #[test]
 fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
     let moto = Moto::start();
@@ -393,7 +379,11 @@ fn a_zone_validates_the_certificate_aliases_the_load_balancer_and_fails_over() {
         &["-v", "plan", "-e", "dev", "--detailed-exitcode"],
     );
     assert_eq!(code, 0, "a re-plan must be empty:\n{stdout}\n{stderr}");
-    assert_eq!(calls(&stderr, "ListResourceRecordSets"), 1, "{stderr}");
+    assert_eq!(
+        api_calls(&stderr, "route53.ListResourceRecordSets"),
+        1,
+        "{stderr}"
+    );
     imports_cleanly(&p, &moto);
 
     let mut now = spec.clone();
