@@ -523,7 +523,12 @@ impl InstancePlanner for Differ<'_> {
                 .iter()
                 .find(|(_, e)| e.as_literal().is_some_and(holds_digest))
         {
-            if let Some(generator) = expr.as_literal().and_then(|v| self.generator_of(v)) {
+            // A first create means an earlier apply generated the secret and stopped before
+            // this resource existed: generate it again. A replacement of an existing resource
+            // would silently rotate a secret in use: the user is asked to say so instead.
+            if before.is_none()
+                && let Some(generator) = expr.as_literal().and_then(|v| self.generator_of(v))
+            {
                 self.lost.insert(generator);
             }
             return Err(Diagnostic::error_at(
