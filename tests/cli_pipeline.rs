@@ -1036,3 +1036,32 @@ fn a_slow_create_keeps_a_ci_log_alive_with_a_heartbeat() {
         .unwrap_or_else(|| panic!("an end line with its duration:\n{stdout}"));
     assert!(creating < still && still < done, "{stdout}");
 }
+
+/// The plan benchmark from any directory: a generated project planned from the state its apply
+/// would leave finds nothing to change, and 1% changed finds those changes.
+#[test]
+fn the_plan_benchmark_runs_alone_from_an_empty_directory() {
+    let p = Project::with(&[]);
+    let (code, stdout, stderr) = run_with_secret(
+        &p,
+        &["bench", "--quick", "--only", "plan", "--sizes", "300"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(char::is_numeric))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        2,
+        "one row without and one with changes:\n{stdout}"
+    );
+    let last_column = |row: &str| row.split_whitespace().last().map(str::to_string);
+    assert_eq!(last_column(rows[0]).as_deref(), Some("0"), "{stdout}");
+    assert_ne!(last_column(rows[1]).as_deref(), Some("0"), "{stdout}");
+    assert!(
+        !stdout.contains("Start-up") && !stdout.contains("Apply"),
+        "{stdout}"
+    );
+}

@@ -7,14 +7,11 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::{critical_path, write_project};
+use super::critical_path;
 use crate::addr::ResourceAddr;
 use crate::engine::{ApplyHooks, Op};
-use crate::graph::ConfigGraph;
-use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
 use crate::plan::{Action, Plan, PlanMode};
 use crate::spec::expr::Expr;
-use crate::spec::load::load_environment;
 use crate::spec::span::Span;
 use crate::state::State;
 use crate::value::Value;
@@ -118,31 +115,8 @@ pub async fn realistic_workload(
     resources: usize,
     speedup: f64,
 ) -> Result<RealisticWorkload, String> {
-    write_project(dir, resources).map_err(|e| e.to_string())?;
+    let (_, plan) = super::plan_from_nothing(dir, resources).await?;
     let catalog = crate::providers::builtin_catalog();
-    let loaded = load_environment(dir, super::plan::ENVIRONMENT, &catalog.schemas);
-    let env = loaded
-        .env
-        .ok_or_else(|| format!("{:?}", loaded.diagnostics.first()))?;
-    let graph = ConfigGraph::build(&env).map_err(|d| format!("{:?}", d.first()))?;
-    let empty = State::new(super::plan::ENVIRONMENT);
-    let plan = make_plan(
-        PlanInputs {
-            env: &env,
-            graph: &graph,
-            schemas: &catalog.schemas,
-            stored: Some(&empty),
-            refreshed: &empty,
-            live: &BTreeMap::new(),
-            providers: None,
-        },
-        &PlanOptions {
-            mode: PlanMode::Normal,
-            replace: Vec::new(),
-        },
-    )
-    .await
-    .map_err(|d| format!("{:?}", d.first()))?;
     let latency_ms = plan
         .changes
         .iter()

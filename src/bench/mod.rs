@@ -108,6 +108,43 @@ outputs:
 
 /// The longest chain of `durations` through the plan's dependencies (changes in dependency
 /// order), in the durations' unit.
+/// Writes the generated project of about `resources` resources in `dir` and plans it from an
+/// empty state: every resource a create. Returns the number of resources and the plan.
+pub async fn plan_from_nothing(dir: &Path, resources: usize) -> Result<(usize, Plan), String> {
+    use crate::graph::ConfigGraph;
+    use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
+    use crate::plan::{PlanMode, StateRef};
+    use crate::spec::load::load_environment;
+    use crate::state::State;
+
+    let resources = write_project(dir, resources).map_err(|e| e.to_string())?;
+    let catalog = crate::providers::builtin_catalog();
+    let loaded = load_environment(dir, plan::ENVIRONMENT, &catalog.schemas);
+    let env = loaded
+        .env
+        .ok_or_else(|| format!("{:?}", loaded.diagnostics.first()))?;
+    let graph = ConfigGraph::build(&env).map_err(|d| format!("{:?}", d.first()))?;
+    let empty = State::new(plan::ENVIRONMENT);
+    let plan = make_plan(
+        PlanInputs {
+            env: &env,
+            graph: &graph,
+            schemas: &catalog.schemas,
+            prior_state: StateRef::of(Some(&empty)),
+            refreshed: &empty,
+            live: &BTreeMap::new(),
+            providers: None,
+        },
+        &PlanOptions {
+            mode: PlanMode::Normal,
+            replace: Vec::new(),
+        },
+    )
+    .await
+    .map_err(|d| format!("{:?}", d.first()))?;
+    Ok((resources, plan))
+}
+
 pub fn critical_path(plan: &Plan, durations: &BTreeMap<ResourceAddr, f64>) -> f64 {
     let mut finish: BTreeMap<&ResourceAddr, f64> = BTreeMap::new();
     for c in &plan.changes {

@@ -5,15 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::write_project;
-use crate::graph::ConfigGraph;
-use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
-use crate::plan::{Plan, PlanMode};
+use crate::plan::Plan;
 use crate::providers::Catalog;
 use crate::schema::{AttrType, Presence};
 use crate::spec::diagnostic::Diagnostic;
 use crate::spec::expr::{Expr, Scope, eval};
-use crate::spec::load::load_environment;
 use crate::spec::span::Span;
 use crate::state::local::LocalStore;
 use crate::state::{ResourceState, ResourceStatus, State, StateStore as _, seal};
@@ -112,31 +108,8 @@ pub async fn prepare_plan(
     resources: usize,
     changed_every: usize,
 ) -> Result<(usize, usize), String> {
-    let resources = write_project(dir, resources).map_err(|e| e.to_string())?;
+    let (resources, initial) = super::plan_from_nothing(dir, resources).await?;
     let catalog = crate::providers::builtin_catalog();
-    let loaded = load_environment(dir, ENVIRONMENT, &catalog.schemas);
-    let env = loaded
-        .env
-        .ok_or_else(|| format!("{:?}", loaded.diagnostics.first()))?;
-    let graph = ConfigGraph::build(&env).map_err(|d| format!("{:?}", d.first()))?;
-    let empty = State::new(ENVIRONMENT);
-    let initial = make_plan(
-        PlanInputs {
-            env: &env,
-            graph: &graph,
-            schemas: &catalog.schemas,
-            stored: Some(&empty),
-            refreshed: &empty,
-            live: &BTreeMap::new(),
-            providers: None,
-        },
-        &PlanOptions {
-            mode: PlanMode::Normal,
-            replace: Vec::new(),
-        },
-    )
-    .await
-    .map_err(|d| format!("{:?}", d.first()))?;
     let mut state = synthesize_state(&initial, &catalog);
     let changed = if changed_every == 0 {
         0

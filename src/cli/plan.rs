@@ -46,7 +46,8 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         },
         replace: args.flags.replace.clone(),
     };
-    let (_, planned) = ctx.plan(&args.env, &args.flags, &options, "plan").await?;
+    let (loaded, planned) = ctx.plan(&args.env, &args.flags, &options, "plan").await?;
+    std::mem::forget(loaded); // as `Planned::release` says
     let plan = &planned.plan;
     print!(
         "{}",
@@ -58,11 +59,13 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         args.json.as_deref(),
         args.markdown.as_deref(),
     )?;
-    Ok(if args.detailed_exitcode && plan.can_apply() {
+    let outcome = if args.detailed_exitcode && plan.can_apply() {
         Outcome::Changes
     } else {
         Outcome::Success
-    })
+    };
+    planned.release();
+    Ok(outcome)
 }
 
 /// Writes the saved plan and the JSON and Markdown renderings that were asked for.

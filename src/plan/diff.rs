@@ -6,6 +6,7 @@
 //! ones as literals, the rest as residuals resolved during apply. Instances in state that the
 //! walk never reached become deletes.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
@@ -40,7 +41,7 @@ pub struct PlanInputs<'a> {
     pub graph: &'a ConfigGraph,
     pub schemas: &'a SchemaRegistry,
     /// The stored state the plan is made against (its lineage and serial go in the plan).
-    pub stored: Option<&'a State>,
+    pub prior_state: StateRef,
     /// The state after refresh (equal to `stored` with `--refresh=false`).
     pub refreshed: &'a State,
     /// Unsealed attributes read during refresh, where the cloud returned them.
@@ -136,7 +137,7 @@ async fn plan_once(
                 "this plan destroys every resource of the environment",
             ));
         }
-        let before = differ.before(addr);
+        let before = differ.before(addr).map(Cow::into_owned);
         let schema = inputs.schemas.get(&rs.resource_type);
         let attributes = match (&before, schema) {
             (Some(before), Some(schema)) => attribute_changes(
@@ -238,12 +239,7 @@ async fn plan_once(
         environment: inputs.env.name.clone(),
         created_at: now_rfc3339(),
         mode: options.mode,
-        prior_state: StateRef {
-            lineage: inputs.stored.map(|s| s.lineage.clone()),
-            serial: inputs.stored.map_or(0, |s| s.serial),
-            path: None,
-            s3: None,
-        },
+        prior_state: inputs.prior_state.clone(),
         providers: evaluated.providers,
         changes,
         outputs,
@@ -275,7 +271,7 @@ struct Differ<'a> {
     protected: BTreeMap<ResourceAddr, Span>,
 }
 
-impl Differ<'_> {
+impl<'a> Differ<'a> {
     /// The resource in state that generated the secret `digest` (a `random_password` whose
     /// `result` seals to it), which cairn can generate again at no cost to the cloud.
     fn generator_of(&self, digest: &Value) -> Option<ResourceAddr> {
@@ -287,8 +283,9 @@ impl Differ<'_> {
         })
     }
 
-    /// The last known attributes: what refresh read where it could, else what state recorded.
-    fn before(&self, addr: &ResourceAddr) -> Option<Value> {
+    /// The last known attributes: what refresh read where it could, else what state recorded
+    /// (borrowed: most instances of a large plan change nothing and need no copy of it).
+    fn before(&self, addr: &ResourceAddr) -> Option<Cow<'a, Value>> {
         let rs = self.state.resources.get(addr)?;
         if rs.status != ResourceStatus::Created {
             return None;
@@ -305,9 +302,9 @@ impl Differ<'_> {
                         }
                     }
                 }
-                Some(Value::Map(merged))
+                Some(Cow::Owned(Value::Map(merged)))
             }
-            _ => Some(recorded.clone()),
+            _ => Some(Cow::Borrowed(recorded)),
         }
     }
 
@@ -338,7 +335,6 @@ impl Differ<'_> {
             return Ok(Expr::literal(response.attributes, inst.span.clone()));
         }
         // Read during apply: everything it returns is unknown until then.
-        let after = config_expr(&inst.config, &inst.span);
         let attributes = schema
             .attributes
             .iter()
@@ -355,7 +351,8 @@ impl Differ<'_> {
                 waits_for_maintenance: false,
             })
             .collect();
-        let object = planned_object(&inst.addr, schema, &BTreeMap::new(), &inst.span);
+        let object = planned_object(&inst.addr, schema, BTreeMap::new(), &inst.span);
+        let after = config_expr(inst.config, &inst.span);
         self.changes.push(ResourceChange {
             address: inst.addr.clone(),
             mode: ResourceMode::Data,
@@ -456,22 +453,22 @@ impl InstancePlanner for Differ<'_> {
         }
 
         // Which attributes change, and whether any of them forces replacement.
-        let mut changed = BTreeSet::new();
+        let mut changed = false;
         let mut replace_paths = Vec::new();
         if let Some(before) = &before {
             for attr in schema.attributes.iter().filter(|a| a.is_settable()) {
-                let prior = before.get(attr.name).cloned().unwrap_or(Value::Null);
+                let prior = before.get(attr.name).unwrap_or(&Value::Null);
                 let differs = match desired.get(attr.name) {
                     Some(expr) => match expr.as_literal() {
-                        Some(v) => !same(v, &prior, &self.state.lineage),
+                        Some(v) => !same(v, prior, &self.state.lineage),
                         None => true,
                     },
                     // Unset optional-computed attributes keep whatever the cloud chose.
                     None if attr.presence == Presence::OptionalComputed => false,
-                    None => !is_empty(&prior),
+                    None => !is_empty(prior),
                 };
                 if differs {
-                    changed.insert(attr.name.to_string());
+                    changed = true;
                     if attr.force_new {
                         replace_paths.push(attr.name.to_string());
                     }
@@ -497,7 +494,7 @@ impl InstancePlanner for Differ<'_> {
                 };
                 (action, Some(reason))
             }
-            Some(_) if !changed.is_empty() => (Action::Update, None),
+            Some(_) if changed => (Action::Update, None),
             Some(_) => (Action::NoOp, None),
         };
         if action.is_replace()
@@ -572,39 +569,45 @@ impl InstancePlanner for Differ<'_> {
         {
             known.insert("id".into(), Value::String(id));
         }
-        let object = planned_object(&inst.addr, schema, &known, &inst.span);
-
-        let after_values: BTreeMap<String, Value> = schema
-            .attributes
-            .iter()
-            .map(|a| {
-                // A residual block shows what is known of it (a list of blocks whose one field
-                // waits for another resource), as Terraform's plans do. Free-form documents
-                // (`any`: container definitions, policies) are strings to Terraform: unknown
-                // as a whole until apply.
-                let v = known
-                    .get(a.name)
-                    .cloned()
-                    .or_else(|| {
-                        let expr = desired.get(a.name)?;
-                        (a.ty != AttrType::Any).then(|| display_value(expr))
-                    })
-                    .unwrap_or(Value::Unknown);
-                (a.name.to_string(), v)
-            })
-            .collect();
-        let forces: BTreeSet<String> = if action.is_replace() {
-            replace_paths.iter().cloned().collect()
+        // A no-op's attributes are its `before` (what renderers show for it); of them the plan
+        // keeps only the secrets' markers. Most of a large plan is no-ops, and listing every
+        // attribute twice more for each of them was a third of the plan's memory.
+        let attributes = if action == Action::NoOp {
+            secret_markers(schema, before.as_deref())
         } else {
-            BTreeSet::new()
+            let after_values: BTreeMap<String, Value> = schema
+                .attributes
+                .iter()
+                .map(|a| {
+                    // A residual block shows what is known of it (a list of blocks whose one field
+                    // waits for another resource), as Terraform's plans do. Free-form documents
+                    // (`any`: container definitions, policies) are strings to Terraform: unknown
+                    // as a whole until apply.
+                    let v = known
+                        .get(a.name)
+                        .cloned()
+                        .or_else(|| {
+                            let expr = desired.get(a.name)?;
+                            (a.ty != AttrType::Any).then(|| display_value(expr))
+                        })
+                        .unwrap_or(Value::Unknown);
+                    (a.name.to_string(), v)
+                })
+                .collect();
+            let forces: BTreeSet<String> = if action.is_replace() {
+                replace_paths.iter().cloned().collect()
+            } else {
+                BTreeSet::new()
+            };
+            attribute_changes(
+                schema,
+                before.as_deref(),
+                Some(&after_values),
+                &forces,
+                &self.state.lineage,
+            )
         };
-        let attributes = attribute_changes(
-            schema,
-            before.as_ref(),
-            Some(&after_values),
-            &forces,
-            &self.state.lineage,
-        );
+        let object = planned_object(&inst.addr, schema, known, &inst.span);
 
         let id = self
             .state
@@ -619,8 +622,12 @@ impl InstancePlanner for Differ<'_> {
             action,
             reason,
             id,
-            before: before.map(|b| seal(&b, &self.state.lineage)),
-            after: Some(config_expr(&desired, &inst.span)),
+            // State holds secrets sealed already; only a value read from the cloud needs it.
+            before: before.map(|b| match b {
+                Cow::Borrowed(recorded) => recorded.clone(),
+                Cow::Owned(live) => seal(&live, &self.state.lineage),
+            }),
+            after: Some(config_expr(desired, &inst.span)),
             attributes,
             replace_paths,
             depends_on: inst.depends_on,
@@ -704,6 +711,31 @@ pub(crate) fn attribute_changes(
         .collect()
 }
 
+/// The secrets among `before`'s attributes, unchanged: what a no-op keeps of its attribute
+/// list, so that renderers still mark them.
+fn secret_markers(schema: &Schema, before: Option<&Value>) -> Vec<AttrChange> {
+    schema
+        .attributes
+        .iter()
+        .filter(|a| a.sensitive)
+        .filter_map(|a| {
+            let value = before?.get(a.name).filter(|v| !is_empty(v))?;
+            let value = match value {
+                Value::Sensitive(_) => value.clone(),
+                other => Value::Sensitive(Box::new(other.clone())),
+            };
+            Some(AttrChange {
+                name: a.name.to_string(),
+                before: Some(value.clone()),
+                after: Some(value),
+                forces_replacement: false,
+                sensitive: true,
+                waits_for_maintenance: false,
+            })
+        })
+        .collect()
+}
+
 /// Null, an empty list and an empty map all mean "not set": clouds return them interchangeably.
 fn is_empty(value: &Value) -> bool {
     match value {
@@ -774,11 +806,8 @@ pub(crate) fn display_value(expr: &Expr) -> Value {
 }
 
 /// The configuration as one expression: a literal map when fully known.
-fn config_expr(config: &BTreeMap<String, Expr>, span: &Span) -> Expr {
-    Expr::folded(
-        ExprKind::Map(config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        span.clone(),
-    )
+fn config_expr(config: BTreeMap<String, Expr>, span: &Span) -> Expr {
+    Expr::folded(ExprKind::Map(config.into_iter().collect()), span.clone())
 }
 
 /// The object references to an instance see: `known` attributes as literals, every other
@@ -786,7 +815,7 @@ fn config_expr(config: &BTreeMap<String, Expr>, span: &Span) -> Expr {
 fn planned_object(
     addr: &ResourceAddr,
     schema: &Schema,
-    known: &BTreeMap<String, Value>,
+    mut known: BTreeMap<String, Value>,
     span: &Span,
 ) -> Expr {
     let mut names: Vec<&str> = schema.attributes.iter().map(|a| a.name).collect();
@@ -794,14 +823,14 @@ fn planned_object(
         names.push("id");
     }
     if names.iter().all(|n| known.contains_key(*n)) {
-        return Expr::literal(Value::Map(known.clone()), span.clone());
+        return Expr::literal(Value::Map(known), span.clone());
     }
     let address = addr.to_string();
     let entries = names
         .into_iter()
         .map(|name| {
-            let value = match known.get(name) {
-                Some(v) => Expr::literal(v.clone(), span.clone()),
+            let value = match known.remove(name) {
+                Some(v) => Expr::literal(v, span.clone()),
                 None => Expr::new(
                     ExprKind::ResourceAttr {
                         addr: address.clone(),

@@ -73,6 +73,18 @@ pub struct StateRef {
     pub s3: Option<crate::spec::model::S3Location>,
 }
 
+impl StateRef {
+    /// The state a plan is made against (`None`: the environment has no state yet).
+    pub fn of(stored: Option<&crate::state::State>) -> StateRef {
+        StateRef {
+            lineage: stored.map(|s| s.lineage.clone()),
+            serial: stored.map_or(0, |s| s.serial),
+            path: None,
+            s3: None,
+        }
+    }
+}
+
 /// What apply does with one instance. Replacements come in the two orders Terraform has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -199,7 +211,8 @@ pub struct ResourceChange {
     /// attributes where known only after apply. Absent for a delete.
     pub after: Option<Expr>,
     /// Attribute-level differences, for renderers. Unchanged attributes are listed too (with
-    /// `before == after`) so renderers can count what they hide.
+    /// `before == after`) so renderers can count what they hide. A no-op lists only its
+    /// secrets (their markers): the rest is `before`.
     pub attributes: Vec<AttrChange>,
     /// Top-level attributes whose change forces replacement.
     pub replace_paths: Vec<String>,

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use async_trait::async_trait;
 
 use super::diagnostic::{Diagnostic, did_you_mean};
-use super::expr::{Expr, ExprKind, Scope, eval};
+use super::expr::prune::prune;
+use super::expr::{Expr, ExprKind, Scope, Step, eval};
 use super::model::{Environment, Lifecycle};
 use super::span::Span;
 use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
@@ -678,21 +679,26 @@ fn configure(
 ) -> Result<BTreeMap<String, Expr>, Vec<Diagnostic>> {
     let mut config = BTreeMap::new();
     let mut diags = Vec::new();
-    let entries: Vec<(String, Expr)> = match &properties.kind {
-        ExprKind::Map(entries) => entries.clone(),
-        ExprKind::Literal(Value::Map(map)) => map
-            .iter()
-            .map(|(k, v)| (k.clone(), Expr::literal(v.clone(), properties.span.clone())))
-            .collect(),
-        _ => Vec::new(),
-    };
-    for (name, expr) in entries {
-        match eval(&expr, scope) {
-            Ok(value) => {
-                config.insert(name, value);
+    match &properties.kind {
+        ExprKind::Map(entries) => {
+            for (name, expr) in entries {
+                match eval(expr, scope) {
+                    Ok(value) => {
+                        config.insert(name.clone(), value);
+                    }
+                    Err(d) => diags.push(d),
+                }
             }
-            Err(d) => diags.push(d),
         }
+        ExprKind::Literal(Value::Map(map)) => {
+            for (name, value) in map {
+                config.insert(
+                    name.clone(),
+                    Expr::literal(value.clone(), properties.span.clone()),
+                );
+            }
+        }
+        _ => {}
     }
     if let Some(tags) = env_tags.filter(|_| schema.is_taggable()) {
         let merged = match config.remove("tags") {
@@ -834,6 +840,14 @@ impl Scope for ModuleScope<'_> {
                 return None;
             }
             "env" => return Some(environment_variable(attr, _span)),
+            "each" => {
+                let (key, value) = self.each.as_ref()?;
+                return match attr {
+                    "key" => Some(Ok(Expr::literal(Value::String(key.clone()), _span.clone()))),
+                    "value" => Some(Ok(value.clone())),
+                    _ => None,
+                };
+            }
             _ => match walk.bindings.get(&(self.inst, root.to_string()))?.kind {
                 ExprKind::Map(ref entries) => {
                     entries.iter().find(|(k, _)| k == attr).map(|(_, v)| v)
@@ -847,6 +861,25 @@ impl Scope for ModuleScope<'_> {
             },
         };
         found.map(|e| Ok(e.clone()))
+    }
+
+    fn root_steps(&self, name: &str, steps: &[Step], span: &Span) -> Result<Expr, Diagnostic> {
+        let reserved = matches!(
+            name,
+            "inputs"
+                | "var"
+                | "locals"
+                | "local"
+                | "module"
+                | "each"
+                | "count"
+                | "env"
+                | "environment"
+        );
+        match self.walk.bindings.get(&(self.inst, name.to_string())) {
+            Some(binding) if !reserved => Ok(prune(binding, steps)),
+            _ => self.root(name, span),
+        }
     }
 
     fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic> {

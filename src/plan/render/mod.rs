@@ -51,10 +51,14 @@ pub(crate) fn before_attrs(change: &ResourceChange) -> Option<BTreeMap<String, V
 }
 
 /// The attributes after the change (unknown ones as `Unknown`), with schema-sensitive attributes
-/// marked as secrets. `None` for a delete.
+/// marked as secrets. `None` for a delete; a no-op's `before`.
 pub(crate) fn after_attrs(change: &ResourceChange) -> Option<BTreeMap<String, Value>> {
     if change.action == Action::Delete {
         return None;
+    }
+    // Nothing changes: after is before (the plan keeps only a no-op's secret markers).
+    if change.action == Action::NoOp && change.before.is_some() {
+        return before_attrs(change);
     }
     let mut map: BTreeMap<String, Value> = if !change.attributes.is_empty() {
         change

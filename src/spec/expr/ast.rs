@@ -101,22 +101,35 @@ impl Expr {
 
     /// A list or map expression, as one literal when every part is literal.
     pub fn folded(kind: ExprKind, span: Span) -> Expr {
-        let literal = match &kind {
-            ExprKind::List(items) => items
-                .iter()
-                .map(|i| i.as_literal().cloned())
-                .collect::<Option<Vec<_>>>()
-                .map(Value::List),
-            ExprKind::Map(entries) => entries
-                .iter()
-                .map(|(k, v)| Some((k.clone(), v.as_literal()?.clone())))
-                .collect::<Option<std::collections::BTreeMap<_, _>>>()
-                .map(Value::Map),
-            _ => None,
+        let all_literal = match &kind {
+            ExprKind::List(items) => items.iter().all(|i| i.as_literal().is_some()),
+            ExprKind::Map(entries) => entries.iter().all(|(_, v)| v.as_literal().is_some()),
+            _ => false,
         };
-        match literal {
-            Some(value) => Expr::literal(value, span),
-            None => Expr::new(kind, span),
+        if !all_literal {
+            return Expr::new(kind, span);
+        }
+        // Moved, not copied: a plan folds every resource's configuration this way.
+        let value = match kind {
+            ExprKind::List(items) => {
+                Value::List(items.into_iter().filter_map(Expr::into_literal).collect())
+            }
+            ExprKind::Map(entries) => Value::Map(
+                entries
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k, v.into_literal()?)))
+                    .collect(),
+            ),
+            other => return Expr::new(other, span),
+        };
+        Expr::literal(value, span)
+    }
+
+    /// The value of a literal expression.
+    pub fn into_literal(self) -> Option<Value> {
+        match self.kind {
+            ExprKind::Literal(value) => Some(value),
+            _ => None,
         }
     }
 

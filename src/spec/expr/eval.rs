@@ -111,7 +111,11 @@ impl Evaluator<'_> {
                         &steps[1..],
                         format!("{root}.{}", attr_name(&steps[0])),
                     ),
-                    None => (self.scope.root(root, span)?, &steps[..], root.clone()),
+                    None => (
+                        self.scope.root_steps(root, steps, span)?,
+                        &steps[..],
+                        root.clone(),
+                    ),
                 };
                 let base = self.settle(base)?;
                 let result = self.apply_steps(base, steps, what, span)?;

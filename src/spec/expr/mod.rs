@@ -11,6 +11,7 @@ mod cidr;
 mod eval;
 mod functions;
 mod parse;
+pub mod prune;
 
 pub use ast::{BinaryOp, Expr, ExprKind, PathStep, Step, UnaryOp};
 pub use eval::{Reference, eval, references};
@@ -27,6 +28,12 @@ pub trait Scope {
     /// a resource or module name). Known parts are literals; unknown parts residuals. An unbound
     /// name is an error diagnostic at `span` that says what names exist.
     fn root(&self, name: &str, span: &Span) -> Result<Expr, Diagnostic>;
+
+    /// The value bound to `name` for a reference that goes on with `steps`: a scope holding
+    /// large values gives a copy cut down to what the steps reach ([`prune::prune`]).
+    fn root_steps(&self, name: &str, _steps: &[Step], span: &Span) -> Result<Expr, Diagnostic> {
+        self.root(name, span)
+    }
 
     /// The value of `root.attr` alone, when the scope can give it without building all of
     /// `root` (`inputs.cidr` needs one input, not a map of all of them). `None` falls back to
