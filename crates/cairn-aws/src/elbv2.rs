@@ -16,7 +16,9 @@ use cairn_provider::provider::{ErrorKind, ProviderError};
 use cairn_provider::schema::AttrType;
 use cairn_provider::value::Value;
 
-use crate::attrs::{Attrs, number, tags_value, text};
+use cairn_provider::provider::ReadItem;
+
+use crate::attrs::{ADDRESS_TAG, Attrs, number, tags_value, text};
 use crate::config::Clients;
 use crate::each::read_each;
 use crate::errors::{invalid, sdk_error};
@@ -95,12 +97,11 @@ where
     Ok(all)
 }
 
-/// The tags of every ARN (all of one kind), `CHUNK` per DescribeTags call; without cairn's
-/// ownership tag.
-pub async fn tags_by_arn(
+/// The tags of every ARN (all of one kind), `CHUNK` per DescribeTags call, as AWS holds them.
+async fn raw_tags_by_arn(
     aws: &Clients,
     arns: &[String],
-) -> Result<BTreeMap<String, Value>, ProviderError> {
+) -> Result<BTreeMap<String, Vec<Tag>>, ProviderError> {
     let client = aws.elbv2.clone();
     let described = describe_chunked(arns.to_vec(), move |chunk| {
         let client = client.clone();
@@ -117,16 +118,76 @@ pub async fn tags_by_arn(
     .await?;
     Ok(described
         .into_iter()
-        .filter_map(|d| {
-            let arn = d.resource_arn()?.to_string();
+        .filter_map(|d| Some((d.resource_arn()?.to_string(), d.tags.unwrap_or_default())))
+        .collect())
+}
+
+/// The tags of every ARN (all of one kind), `CHUNK` per DescribeTags call; without cairn's
+/// ownership tag.
+pub async fn tags_by_arn(
+    aws: &Clients,
+    arns: &[String],
+) -> Result<BTreeMap<String, Value>, ProviderError> {
+    Ok(raw_tags_by_arn(aws, arns)
+        .await?
+        .into_iter()
+        .map(|(arn, tags)| {
             let tags = tags_value(
-                d.tags()
-                    .iter()
+                tags.iter()
                     .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
             );
-            Some((arn, tags))
+            (arn, tags)
         })
         .collect())
+}
+
+/// Of `candidates`, the ARNs whose ownership tag names one of `pending`'s addresses, by
+/// address: the objects interrupted creates made. ELB has no filter by tag, so the candidates
+/// are listed and their tags read; this runs only when state records an unfinished create.
+pub async fn owned_among(
+    aws: &Clients,
+    candidates: &[String],
+    pending: &[&ReadItem],
+) -> Result<BTreeMap<String, String>, ProviderError> {
+    let wanted: BTreeSet<&str> = pending.iter().map(|i| i.address.as_str()).collect();
+    let mut found = BTreeMap::new();
+    for (arn, tags) in raw_tags_by_arn(aws, candidates).await? {
+        let owner = tags
+            .iter()
+            .find(|t| t.key() == Some(ADDRESS_TAG))
+            .and_then(|t| t.value());
+        if let Some(address) = owner.filter(|a| wanted.contains(a)) {
+            found.insert(address.to_string(), arn);
+        }
+    }
+    Ok(found)
+}
+
+/// The ARNs of the children of each parent named by `parent_attr` in a pending item's
+/// configuration (a load balancer's listeners, a listener's rules), for [`owned_among`].
+pub async fn children_of_pending<F, Fut>(
+    pending: &[&ReadItem],
+    parent_attr: &str,
+    list: F,
+) -> Result<Vec<String>, ProviderError>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Vec<String>, ProviderError>>,
+{
+    let parents: BTreeSet<&str> = pending
+        .iter()
+        .filter_map(|i| text(&i.prior, parent_attr))
+        .collect();
+    let mut all = Vec::new();
+    for parent in parents {
+        match list(parent.to_string()).await {
+            Ok(arns) => all.extend(arns),
+            // A parent that is gone has no children to adopt.
+            Err(e) if e.kind == ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(all)
 }
 
 pub fn elb_tags(tags: BTreeMap<String, String>) -> Vec<Tag> {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use cairn_provider::provider::{
     CreateRequest, CreateResponse, DataRequest, DataResponse, DeleteRequest, DeleteResponse,
     ErrorKind, Provider, ProviderConfig, ProviderError, ReadItem, ReadRequest, ReadResponse,
-    TaggedObject, UpdateRequest, UpdateResponse,
+    ReadResult, TaggedObject, UpdateRequest, UpdateResponse,
 };
 use cairn_provider::value::Value;
 use tokio::sync::OnceCell;
@@ -93,12 +93,47 @@ impl Drop for AwsProvider {
     }
 }
 
+/// `resource.read` of `items`, where an item with an unfinished create (no id, an intent
+/// recorded) is first given the id of the object its interrupted create made, when the type
+/// can find it by its ownership tag.
+async fn read_adopting(
+    resource: &dyn Resource,
+    aws: &Clients,
+    items: &[ReadItem],
+) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
+    let pending: Vec<&ReadItem> = items
+        .iter()
+        .filter(|i| i.id.is_none() && i.token.is_some())
+        .collect();
+    if pending.is_empty() {
+        return resource.read(aws, items).await;
+    }
+    let mut adopted = resource.find_pending(aws, &pending).await?;
+    if adopted.is_empty() {
+        return resource.read(aws, items).await;
+    }
+    let items: Vec<ReadItem> = items
+        .iter()
+        .map(|item| {
+            let mut item = item.clone();
+            if item.id.is_none()
+                && let Some(id) = adopted.remove(&item.address)
+            {
+                info!(target: "cairn::aws", address = %item.address, id = %id, "found the object an interrupted create made");
+                item.id = Some(id);
+            }
+            item
+        })
+        .collect();
+    resource.read(aws, &items).await
+}
+
 #[async_trait]
 impl Provider for AwsProvider {
     async fn read(&self, req: ReadRequest) -> Result<ReadResponse, ProviderError> {
         let (type_name, resource) = self.resource(&req.resource_type)?;
         let aws = self.clients().await?;
-        let found = on_behalf_of(type_name, resource.read(aws, &req.items)).await?;
+        let found = on_behalf_of(type_name, read_adopting(resource, aws, &req.items)).await?;
         info!(
             target: "cairn::aws",
             provider = %self.key,
@@ -126,7 +161,7 @@ impl Provider for AwsProvider {
                         token: Some(req.token.clone()),
                         prior: req.config.clone(),
                     };
-                    match resource.read(aws, std::slice::from_ref(&pending)).await {
+                    match read_adopting(resource, aws, std::slice::from_ref(&pending)).await {
                         Ok(mut found) => match found.remove(&req.address) {
                             Some(found) => {
                                 info!(target: "cairn::aws", address = %req.address, id = %found.id, "already existed, made for this address by an interrupted run: adopted");

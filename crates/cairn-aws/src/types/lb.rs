@@ -25,10 +25,11 @@ use crate::attrs::{Attrs, arn_schema, flag, id_schema, number, tags_schema, text
 use crate::config::Clients;
 use crate::each::read_each;
 use crate::elbv2::{
-    arn_suffix, configured, describe_chunked, elb_error, elb_tags, generated_name, prior_order,
-    strings, sync_tags, tags_by_arn,
+    arn_suffix, configured, describe_chunked, elb_error, elb_tags, generated_name, owned_among,
+    prior_order, strings, sync_tags, tags_by_arn,
 };
 use crate::errors::invalid;
+use crate::paginate::all_pages;
 use crate::tagging::with_owner;
 use crate::wait::{Check, Wait};
 
@@ -102,6 +103,33 @@ impl Resource for Lb {
             )
             .attr(AttrSchema::computed("vpc_id", AttrType::String))
             .typical_create_secs(180.0)
+    }
+
+    async fn find_pending(
+        &self,
+        aws: &Clients,
+        pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        let client = aws.elbv2.clone();
+        let all = all_pages(|marker| {
+            let client = client.clone();
+            async move {
+                let out = client
+                    .describe_load_balancers()
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(|e| elb_error("DescribeLoadBalancers", e))?;
+                let arns = out
+                    .load_balancers()
+                    .iter()
+                    .filter_map(|g| g.load_balancer_arn().map(String::from))
+                    .collect();
+                Ok((arns, out.next_marker))
+            }
+        })
+        .await?;
+        owned_among(aws, &all, pending).await
     }
 
     async fn read(

@@ -19,9 +19,10 @@ use super::{PROVIDER, Resource};
 use crate::attrs::{Attrs, arn_schema, id_schema, number, required, tags_schema, text};
 use crate::config::Clients;
 use crate::elbv2::{
-    action_type, actions_from, actions_value, describe_chunked, elb_error, elb_tags, sync_tags,
-    tags_by_arn,
+    action_type, actions_from, actions_value, children_of_pending, describe_chunked, elb_error,
+    elb_tags, owned_among, sync_tags, tags_by_arn,
 };
+use crate::paginate::all_pages;
 use crate::tagging::with_owner;
 
 pub struct ListenerType;
@@ -57,6 +58,40 @@ impl Resource for ListenerType {
             .attr(tags_schema())
             .attr(id_schema())
             .attr(arn_schema())
+    }
+
+    async fn find_pending(
+        &self,
+        aws: &Clients,
+        pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        let candidates = children_of_pending(pending, "load_balancer_arn", |parent| {
+            let client = aws.elbv2.clone();
+            async move {
+                all_pages(|marker| {
+                    let client = client.clone();
+                    let parent = parent.clone();
+                    async move {
+                        let out = client
+                            .describe_listeners()
+                            .load_balancer_arn(parent)
+                            .set_marker(marker)
+                            .send()
+                            .await
+                            .map_err(|e| elb_error("DescribeListeners", e))?;
+                        let arns = out
+                            .listeners()
+                            .iter()
+                            .filter_map(|l| l.listener_arn().map(String::from))
+                            .collect();
+                        Ok((arns, out.next_marker))
+                    }
+                })
+                .await
+            }
+        })
+        .await?;
+        owned_among(aws, &candidates, pending).await
     }
 
     async fn read(

@@ -20,10 +20,11 @@ use super::{PROVIDER, Resource};
 use crate::attrs::{Attrs, arn_schema, id_schema, number, required, tags_schema};
 use crate::config::Clients;
 use crate::elbv2::{
-    action_type, actions_from, actions_value, describe_chunked, elb_error, elb_tags, prior_order,
-    strings, sync_tags, tags_by_arn,
+    action_type, actions_from, actions_value, children_of_pending, describe_chunked, elb_error,
+    elb_tags, owned_among, prior_order, strings, sync_tags, tags_by_arn,
 };
 use crate::errors::invalid;
+use crate::paginate::all_pages;
 use crate::tagging::with_owner;
 
 pub struct ListenerRule;
@@ -157,6 +158,40 @@ impl Resource for ListenerRule {
             .attr(tags_schema())
             .attr(id_schema())
             .attr(arn_schema())
+    }
+
+    async fn find_pending(
+        &self,
+        aws: &Clients,
+        pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        let candidates = children_of_pending(pending, "listener_arn", |parent| {
+            let client = aws.elbv2.clone();
+            async move {
+                all_pages(|marker| {
+                    let client = client.clone();
+                    let parent = parent.clone();
+                    async move {
+                        let out = client
+                            .describe_rules()
+                            .listener_arn(parent)
+                            .set_marker(marker)
+                            .send()
+                            .await
+                            .map_err(|e| elb_error("DescribeRules", e))?;
+                        let arns = out
+                            .rules()
+                            .iter()
+                            .filter_map(|l| l.rule_arn().map(String::from))
+                            .collect();
+                        Ok((arns, out.next_marker))
+                    }
+                })
+                .await
+            }
+        })
+        .await?;
+        owned_among(aws, &candidates, pending).await
     }
 
     async fn read(

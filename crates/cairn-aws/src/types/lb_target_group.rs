@@ -22,9 +22,10 @@ use crate::attrs::{Attrs, arn_schema, id_schema, number, tags_schema, text};
 use crate::config::Clients;
 use crate::each::read_each;
 use crate::elbv2::{
-    arn_suffix, configured, describe_chunked, elb_error, elb_tags, generated_name, sync_tags,
-    tags_by_arn,
+    arn_suffix, configured, describe_chunked, elb_error, elb_tags, generated_name, owned_among,
+    sync_tags, tags_by_arn,
 };
+use crate::paginate::all_pages;
 use crate::tagging::with_owner;
 use crate::wait::{Check, Wait};
 
@@ -85,6 +86,33 @@ impl Resource for TargetGroupType {
             .attr(id_schema())
             .attr(arn_schema())
             .attr(AttrSchema::computed("arn_suffix", AttrType::String))
+    }
+
+    async fn find_pending(
+        &self,
+        aws: &Clients,
+        pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        let client = aws.elbv2.clone();
+        let all = all_pages(|marker| {
+            let client = client.clone();
+            async move {
+                let out = client
+                    .describe_target_groups()
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(|e| elb_error("DescribeTargetGroups", e))?;
+                let arns = out
+                    .target_groups()
+                    .iter()
+                    .filter_map(|g| g.target_group_arn().map(String::from))
+                    .collect();
+                Ok((arns, out.next_marker))
+            }
+        })
+        .await?;
+        owned_among(aws, &all, pending).await
     }
 
     async fn read(

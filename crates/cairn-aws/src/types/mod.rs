@@ -84,6 +84,16 @@ pub trait Resource: Send + Sync {
         aws: &Clients,
         items: &[ReadItem],
     ) -> Result<BTreeMap<String, ReadResult>, ProviderError>;
+    /// The ids of objects that interrupted creates made for `pending` items (no id in state,
+    /// an intent recorded), by address: found by their ownership tag so that `read` adopts
+    /// them. Types whose `read` finds pending items itself (EC2's tag filter) find none here.
+    async fn find_pending(
+        &self,
+        _aws: &Clients,
+        _pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        Ok(BTreeMap::new())
+    }
     /// Creates the resource and returns its id.
     async fn create(&self, aws: &Clients, req: &CreateRequest) -> Result<String, ProviderError>;
     async fn update(&self, aws: &Clients, req: &UpdateRequest) -> Result<(), ProviderError>;
