@@ -29,10 +29,13 @@ use serde_json::{Map, Value as Json, json};
 
 use super::ecs_cluster::{ecs_tags, sync_tags, tags_of};
 use super::{PROVIDER, Resource};
-use crate::attrs::{Attrs, arn_schema, id_schema, required, string_list, tags_schema, text};
+use crate::attrs::{
+    ADDRESS_TAG, Attrs, arn_schema, id_schema, required, string_list, tags_schema, text,
+};
 use crate::config::Clients;
 use crate::each::read_each;
 use crate::errors::{invalid, sdk_error};
+use crate::paginate::all_pages;
 use crate::tagging::with_owner;
 
 pub struct TaskDefinition;
@@ -601,6 +604,54 @@ impl Resource for TaskDefinition {
                 AttrType::String,
             ))
             .attr(AttrSchema::computed("revision", AttrType::Number))
+    }
+
+    async fn find_pending(
+        &self,
+        aws: &Clients,
+        pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        // Every registration is a new revision, so a create cut short leaves one the next
+        // register would not reuse: find it among the family's revisions by ownership tag.
+        let mut found = BTreeMap::new();
+        for item in pending {
+            let Some(family) = text(&item.prior, "family") else {
+                continue;
+            };
+            let arns = all_pages(|token| {
+                let ecs = aws.ecs.clone();
+                async move {
+                    let out = ecs
+                        .list_task_definitions()
+                        .family_prefix(family)
+                        .status(TaskDefinitionStatus::Active)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("ListTaskDefinitions", e))?;
+                    Ok((out.task_definition_arns.unwrap_or_default(), out.next_token))
+                }
+            })
+            .await?;
+            for arn in arns {
+                let out = aws
+                    .ecs
+                    .describe_task_definition()
+                    .task_definition(&arn)
+                    .include(TaskDefinitionField::Tags)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("DescribeTaskDefinition", e))?;
+                let owned = out.tags().iter().any(|t| {
+                    t.key() == Some(ADDRESS_TAG) && t.value() == Some(item.address.as_str())
+                });
+                if owned {
+                    found.insert(item.address.clone(), arn);
+                    break;
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn read(

@@ -9,14 +9,16 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_iam::types::PolicyVersion;
+use aws_sdk_iam::types::{PolicyScopeType, PolicyVersion};
 use cairn_provider::provider::{
     CreateRequest, DeleteRequest, ErrorKind, ProviderError, ReadItem, ReadResult, UpdateRequest,
 };
 use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 
 use super::{PROVIDER, Resource};
-use crate::attrs::{Attrs, arn_schema, id_schema, required, tags_schema, tags_value, text};
+use crate::attrs::{
+    ADDRESS_TAG, Attrs, arn_schema, id_schema, required, tags_schema, tags_value, text,
+};
 use crate::config::Clients;
 use crate::each::read_each;
 use crate::errors::sdk_error;
@@ -53,13 +55,66 @@ impl Resource for IamPolicy {
             .attr(AttrSchema::computed("policy_id", AttrType::String))
     }
 
+    async fn find_pending(
+        &self,
+        aws: &Clients,
+        pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        // The ARN needs the account id, so the account's own policies under the configured
+        // path are listed, found by name, and adopted only when they carry this address.
+        let mut found = BTreeMap::new();
+        for item in pending {
+            let Some(name) = text(&item.prior, "name") else {
+                continue;
+            };
+            let path = text(&item.prior, "path").unwrap_or("/");
+            let policies = all_pages(|marker| {
+                let iam = aws.iam.clone();
+                async move {
+                    let out = iam
+                        .list_policies()
+                        .scope(PolicyScopeType::Local)
+                        .path_prefix(path)
+                        .set_marker(marker)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("ListPolicies", e))?;
+                    let next = if out.is_truncated { out.marker } else { None };
+                    Ok((out.policies.unwrap_or_default(), next))
+                }
+            })
+            .await?;
+            let Some(arn) = policies
+                .iter()
+                .find(|p| p.policy_name() == Some(name))
+                .and_then(|p| p.arn())
+            else {
+                continue;
+            };
+            let tags = aws
+                .iam
+                .list_policy_tags()
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListPolicyTags", e))?;
+            let owned = tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == ADDRESS_TAG && t.value() == item.address);
+            if owned {
+                found.insert(item.address.clone(), arn.to_string());
+            }
+        }
+        Ok(found)
+    }
+
     async fn read(
         &self,
         aws: &Clients,
         items: &[ReadItem],
     ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
-        // Only recorded policies: the ARN of an unrecorded create needs the account id, and a
-        // retried CreatePolicy fails with EntityAlreadyExists rather than creating a second.
+        // Recorded policies, and pending ones `find_pending` gave an id.
         let policies = items
             .iter()
             .filter_map(|i| Some((i.address.clone(), (i.id.clone()?, i.clone()))));

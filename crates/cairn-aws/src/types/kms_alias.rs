@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use aws_sdk_kms::types::AliasListEntry;
 use cairn_provider::provider::{
     CreateRequest, DeleteRequest, ProviderError, ReadItem, ReadResult, UpdateRequest,
 };
@@ -40,13 +41,41 @@ impl Resource for KmsAlias {
             .attr(AttrSchema::computed("target_key_arn", AttrType::String))
     }
 
+    async fn find_pending(
+        &self,
+        aws: &Clients,
+        pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        // An alias has no tags. One with the configured name that already points at the
+        // configured key is the one asked for (the key is cairn's: the configuration names
+        // it), made by a create cut short; one pointing elsewhere stays someone else's.
+        let aliases = all_aliases(aws).await?;
+        let mut found = BTreeMap::new();
+        for item in pending {
+            let (Some(name), Some(target)) = (
+                text(&item.prior, "name"),
+                text(&item.prior, "target_key_id"),
+            ) else {
+                continue;
+            };
+            let same_key =
+                |key_id: &str| target == key_id || target.ends_with(&format!(":key/{key_id}"));
+            let ours = aliases
+                .iter()
+                .any(|a| a.alias_name() == Some(name) && a.target_key_id().is_some_and(same_key));
+            if ours {
+                found.insert(item.address.clone(), name.to_string());
+            }
+        }
+        Ok(found)
+    }
+
     async fn read(
         &self,
         aws: &Clients,
         items: &[ReadItem],
     ) -> Result<BTreeMap<String, ReadResult>, ProviderError> {
-        // Only recorded aliases: an alias carries no tags, so a pending create found by its
-        // name could be someone else's.
+        // Recorded aliases, and pending ones `find_pending` recognised by name and key.
         let wanted: BTreeMap<&str, &ReadItem> = items
             .iter()
             .filter_map(|i| Some((i.id.as_deref()?, i)))
@@ -54,18 +83,7 @@ impl Resource for KmsAlias {
         if wanted.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let aliases = all_pages(|marker| async move {
-            let out = aws
-                .kms
-                .list_aliases()
-                .set_marker(marker)
-                .send()
-                .await
-                .map_err(|e| sdk_error("ListAliases", e))?;
-            let next = out.truncated.then(|| out.next_marker.clone()).flatten();
-            Ok((out.aliases.unwrap_or_default(), next))
-        })
-        .await?;
+        let aliases = all_aliases(aws).await?;
         let mut found = BTreeMap::new();
         for alias in aliases {
             let (Some(name), Some(arn)) = (alias.alias_name(), alias.alias_arn()) else {
@@ -142,4 +160,20 @@ impl Resource for KmsAlias {
             .map_err(|e| sdk_error("DeleteAlias", e))?;
         Ok(())
     }
+}
+
+/// Every alias of the account and region (ListAliases has no filter by name).
+async fn all_aliases(aws: &Clients) -> Result<Vec<AliasListEntry>, ProviderError> {
+    all_pages(|marker| async move {
+        let out = aws
+            .kms
+            .list_aliases()
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListAliases", e))?;
+        let next = out.truncated.then(|| out.next_marker.clone()).flatten();
+        Ok((out.aliases.unwrap_or_default(), next))
+    })
+    .await
 }

@@ -30,6 +30,61 @@ impl Rule {
     pub const INGRESS: Rule = Rule { egress: false };
     pub const EGRESS: Rule = Rule { egress: true };
 
+    /// A rule identical to the one requested that no cairn address owns, tagged as this
+    /// address's and returned: AWS keeps one rule per content, so it is the rule asked for.
+    /// The case that needs it: a group whose create was cut short before cairn revoked its
+    /// default egress rule (allow all out), which then stands in the way of a configured one.
+    async fn adopt_identical(
+        &self,
+        aws: &Clients,
+        group: &str,
+        req: &CreateRequest,
+    ) -> Result<Option<String>, ProviderError> {
+        let c = &req.config;
+        let rules = all_pages(|token| async move {
+            let out = aws
+                .ec2
+                .describe_security_group_rules()
+                .filters(ec2::filter("group-id", &[group.to_string()]))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeSecurityGroupRules", e))?;
+            Ok((out.security_group_rules.unwrap_or_default(), out.next_token))
+        })
+        .await?;
+        let protocol = |p: Option<&str>| match p {
+            Some("all") | Some("-1") => "-1".to_string(),
+            other => other.unwrap_or_default().to_lowercase(),
+        };
+        let wanted_port = |name: &str| number(c, name).map(i64::from);
+        let identical = rules.iter().find(|r| {
+            r.is_egress() == Some(self.egress)
+                && protocol(r.ip_protocol()) == protocol(text(c, "ip_protocol"))
+                && port(r, r.from_port()) == wanted_port("from_port")
+                && port(r, r.to_port()) == wanted_port("to_port")
+                && r.cidr_ipv4() == text(c, "cidr_ipv4")
+                && r.cidr_ipv6() == text(c, "cidr_ipv6")
+                && r.referenced_group_info().and_then(|g| g.group_id())
+                    == text(c, "referenced_security_group_id")
+                && r.prefix_list_id() == text(c, "prefix_list_id")
+                && ec2::owner_address(r.tags()).is_none_or(|a| a == req.address)
+        });
+        let Some(id) = identical.and_then(|r| r.security_group_rule_id()) else {
+            return Ok(None);
+        };
+        let spec = tag_spec(ResourceType::SecurityGroupRule, c, &req.address);
+        aws.ec2
+            .create_tags()
+            .resources(id)
+            .set_tags(spec.tags)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateTags", e))?;
+        tracing::info!(target: "cairn::aws", address = %req.address, id, "an identical rule already existed and no cairn address owned it: adopted");
+        Ok(Some(id.to_string()))
+    }
+
     fn type_name(&self) -> &'static str {
         if self.egress {
             "aws_vpc_security_group_egress_rule"
@@ -217,7 +272,7 @@ impl Resource for Rule {
         let group = required(t, c, "security_group_id")?;
         let perm = permission(t, c)?;
         let tags = tag_spec(ResourceType::SecurityGroupRule, c, &req.address);
-        let rules = if self.egress {
+        let answer = if self.egress {
             aws.ec2
                 .authorize_security_group_egress()
                 .group_id(group)
@@ -225,8 +280,8 @@ impl Resource for Rule {
                 .tag_specifications(tags)
                 .send()
                 .await
-                .map_err(|e| sdk_error("AuthorizeSecurityGroupEgress", e))?
-                .security_group_rules
+                .map(|out| out.security_group_rules)
+                .map_err(|e| sdk_error("AuthorizeSecurityGroupEgress", e))
         } else {
             aws.ec2
                 .authorize_security_group_ingress()
@@ -235,8 +290,15 @@ impl Resource for Rule {
                 .tag_specifications(tags)
                 .send()
                 .await
-                .map_err(|e| sdk_error("AuthorizeSecurityGroupIngress", e))?
-                .security_group_rules
+                .map(|out| out.security_group_rules)
+                .map_err(|e| sdk_error("AuthorizeSecurityGroupIngress", e))
+        };
+        let rules = match answer {
+            Ok(rules) => rules,
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                return self.adopt_identical(aws, group, req).await?.ok_or(e);
+            }
+            Err(e) => return Err(e),
         };
         rules
             .unwrap_or_default()

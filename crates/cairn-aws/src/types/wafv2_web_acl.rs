@@ -35,10 +35,13 @@ use cairn_provider::schema::{AttrSchema, AttrType, Schema};
 use cairn_provider::value::Value;
 
 use super::{PROVIDER, Resource};
-use crate::attrs::{Attrs, arn_schema, id_schema, required, tags_schema, tags_value, text};
+use crate::attrs::{
+    ADDRESS_TAG, Attrs, arn_schema, id_schema, required, tags_schema, tags_value, text,
+};
 use crate::config::Clients;
 use crate::each::read_each;
 use crate::errors::{invalid, sdk_error};
+use crate::paginate::all_pages;
 use crate::tagging::{tag_changes, with_owner};
 
 pub struct WebAclType;
@@ -319,6 +322,59 @@ impl Resource for WebAclType {
             .attr(id_schema())
             .attr(arn_schema())
             .attr(AttrSchema::computed("capacity", AttrType::Number))
+    }
+
+    async fn find_pending(
+        &self,
+        aws: &Clients,
+        pending: &[&ReadItem],
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        // Names are unique per scope: a create cut short is found by name, and adopted only
+        // when it carries this address.
+        let mut found = BTreeMap::new();
+        for item in pending {
+            let Some(name) = text(&item.prior, "name") else {
+                continue;
+            };
+            let acls = all_pages(|marker| {
+                let client = aws.wafv2.clone();
+                let scope = scope(&item.prior);
+                async move {
+                    let out = client
+                        .list_web_acls()
+                        .scope(scope)
+                        .set_next_marker(marker)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("ListWebACLs", e))?;
+                    Ok((out.web_acls.unwrap_or_default(), out.next_marker))
+                }
+            })
+            .await?;
+            let Some(acl) = acls.iter().find(|a| a.name() == Some(name)) else {
+                continue;
+            };
+            let (Some(id), Some(arn)) = (acl.id(), acl.arn()) else {
+                continue;
+            };
+            let out = aws
+                .wafv2
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListTagsForResource", e))?;
+            let owned = out
+                .tag_info_for_resource()
+                .map(|t| t.tag_list())
+                .unwrap_or_default()
+                .iter()
+                .any(|t| t.key() == ADDRESS_TAG && t.value() == item.address);
+            if owned {
+                found.insert(item.address.clone(), id.to_string());
+            }
+        }
+        Ok(found)
     }
 
     async fn read(
