@@ -241,6 +241,8 @@ impl Context {
                 &engine::RefreshOptions {
                     parallelism: flags.parallelism.max(1),
                     retry: engine::RetryPolicy::default(),
+                    // A request in flight lands within seconds; this is ten.
+                    settle: Duration::from_secs(10),
                 },
             )
             .await?;

@@ -638,6 +638,10 @@ impl Run<'_> {
                     provider: change.provider.clone(),
                     status: ResourceStatus::Pending {
                         token: token.clone(),
+                        since: std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .ok()
+                            .map(|d| d.as_secs()),
                     },
                     id: None,
                     attributes: seal(&config, &self.salt),

@@ -58,6 +58,9 @@ pub struct RefreshOptions {
     /// How many provider reads run at once (at least 1).
     pub parallelism: usize,
     pub retry: RetryPolicy,
+    /// How long after an intent was recorded a create request may still land: an intent
+    /// younger than this that finds nothing is looked up again when it has passed.
+    pub settle: std::time::Duration,
 }
 
 /// What a refresh found.

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -27,20 +28,23 @@ enum Target {
     Deposed(usize),
 }
 
+/// The read items of one (provider, type), each with the state entry it stands for.
+type Groups = BTreeMap<(String, String), Vec<(Target, ReadItem)>>;
+
 /// Reads every managed instance of `state` and returns what the cloud has.
 pub async fn refresh(
     state: &State,
     providers: &ProviderSet,
     opts: &RefreshOptions,
 ) -> Result<Refreshed, EngineError> {
-    let mut groups: BTreeMap<(String, String), Vec<(Target, ReadItem)>> = BTreeMap::new();
+    let mut groups: Groups = BTreeMap::new();
     for (addr, resource) in &state.resources {
         // Data sources are re-read by the planner, not refreshed.
         if resource.mode != ResourceMode::Managed {
             continue;
         }
         let token = match &resource.status {
-            ResourceStatus::Pending { token } => Some(token.clone()),
+            ResourceStatus::Pending { token, .. } => Some(token.clone()),
             ResourceStatus::Created => None,
         };
         let item = ReadItem {
@@ -68,6 +72,129 @@ pub async fn refresh(
             .push((Target::Deposed(index), item));
     }
 
+    let mut refreshed = Refreshed {
+        state: state.clone(),
+        live: BTreeMap::new(),
+        gone: Vec::new(),
+        adopted: Vec::new(),
+    };
+    let mut deposed_found = vec![false; state.deposed.len()];
+    // Intents recorded moments ago whose object is not there (yet): see below.
+    let mut unsettled: Groups = BTreeMap::new();
+    let mut settle_until = SystemTime::UNIX_EPOCH;
+    for (key, targets, items, mut response) in read_groups(groups, providers, opts).await? {
+        for (target, item) in targets.into_iter().zip(items) {
+            let found = response.found.remove(&item.address);
+            match target {
+                Target::Current(addr) => {
+                    let Some(resource) = refreshed.state.resources.get_mut(&addr) else {
+                        continue;
+                    };
+                    match found {
+                        Some(found) => adopt(&mut refreshed, state, addr, found),
+                        None => {
+                            if let ResourceStatus::Pending {
+                                since: Some(since), ..
+                            } = resource.status
+                            {
+                                let until = SystemTime::UNIX_EPOCH
+                                    + Duration::from_secs(since)
+                                    + opts.settle;
+                                if until > SystemTime::now() {
+                                    settle_until = settle_until.max(until);
+                                    unsettled
+                                        .entry(key.clone())
+                                        .or_default()
+                                        .push((Target::Current(addr.clone()), item));
+                                }
+                            }
+                            let was_created = resource.status == ResourceStatus::Created;
+                            refreshed.state.resources.remove(&addr);
+                            // A pending intent the cloud never acted on was not "gone": it never was.
+                            if was_created {
+                                refreshed.gone.push(addr);
+                            }
+                        }
+                    }
+                }
+                Target::Deposed(index) => {
+                    if let Some(found) = found {
+                        deposed_found[index] = true;
+                        let deposed = &mut refreshed.state.deposed[index];
+                        let live = keep_omitted_secrets(&deposed.attributes, found.attributes);
+                        deposed.attributes = seal(&live, &state.lineage);
+                    }
+                }
+            }
+        }
+    }
+    // A create request already sent when the last run died can reach the cloud after this
+    // lookup. Named objects would then answer "already exists" and be adopted; unnamed ones (a
+    // KMS key) would be made twice. So intents younger than `settle` that found nothing are
+    // looked up once more when that time is up: the wait is paid only right after a crash.
+    if !unsettled.is_empty() {
+        let wait = settle_until
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        let count: usize = unsettled.values().map(Vec::len).sum();
+        info!(
+            count,
+            ?wait,
+            "creates of an interrupted run not found yet; waiting for requests that may still be in flight"
+        );
+        tokio::time::sleep(wait).await;
+        for (_, targets, items, mut response) in read_groups(unsettled, providers, opts).await? {
+            for (target, item) in targets.into_iter().zip(items) {
+                if let (Target::Current(addr), Some(found)) =
+                    (target, response.found.remove(&item.address))
+                    && let Some(recorded) = state.resources.get(&addr)
+                {
+                    refreshed
+                        .state
+                        .resources
+                        .insert(addr.clone(), recorded.clone());
+                    adopt(&mut refreshed, state, addr, found);
+                }
+            }
+        }
+    }
+    let mut index = 0;
+    refreshed.state.deposed.retain(|_| {
+        index += 1;
+        deposed_found[index - 1]
+    });
+    refreshed.gone.sort();
+    refreshed.adopted.sort();
+    Ok(refreshed)
+}
+
+/// Records what a read found for an address state knows: created (adopted, if it was an
+/// intent), with the cloud's id and attributes.
+fn adopt(
+    refreshed: &mut Refreshed,
+    state: &State,
+    addr: ResourceAddr,
+    found: crate::providers::ReadResult,
+) {
+    let Some(resource) = refreshed.state.resources.get_mut(&addr) else {
+        return;
+    };
+    let live = keep_omitted_secrets(&resource.attributes, found.attributes);
+    if matches!(resource.status, ResourceStatus::Pending { .. }) {
+        refreshed.adopted.push(addr.clone());
+    }
+    resource.status = ResourceStatus::Created;
+    resource.id = Some(found.id);
+    resource.attributes = seal(&live, &state.lineage);
+    refreshed.live.insert(addr, live);
+}
+
+/// One batched read per group, the groups read concurrently (bounded), throttling retried.
+async fn read_groups(
+    groups: Groups,
+    providers: &ProviderSet,
+    opts: &RefreshOptions,
+) -> Result<Vec<((String, String), Vec<Target>, Vec<ReadItem>, ReadResponse)>, EngineError> {
     let permits = Arc::new(Semaphore::new(
         opts.parallelism.clamp(1, Semaphore::MAX_PERMITS),
     ));
@@ -101,7 +228,7 @@ pub async fn refresh(
             }
             .await;
             match result {
-                Ok(response) => Ok((targets, request.items, response)),
+                Ok(response) => Ok(((provider_key, resource_type), targets, request.items, response)),
                 Err(source) => Err(EngineError::Read {
                     provider: provider_key,
                     resource_type,
@@ -111,68 +238,16 @@ pub async fn refresh(
             }
         });
     }
-
-    let mut refreshed = Refreshed {
-        state: state.clone(),
-        live: BTreeMap::new(),
-        gone: Vec::new(),
-        adopted: Vec::new(),
-    };
-    let mut deposed_found = vec![false; state.deposed.len()];
+    let mut all = Vec::new();
     while let Some(joined) = reads.join_next().await {
-        let (targets, items, mut response) = joined.map_err(|e| {
+        all.push(joined.map_err(|e| {
             EngineError::Provider(ProviderError::new(
                 crate::providers::ErrorKind::Other,
                 format!("a refresh task failed: {e}"),
             ))
-        })??;
-        for (target, item) in targets.into_iter().zip(items) {
-            let found = response.found.remove(&item.address);
-            match target {
-                Target::Current(addr) => {
-                    let Some(resource) = refreshed.state.resources.get_mut(&addr) else {
-                        continue;
-                    };
-                    match found {
-                        Some(found) => {
-                            let live = keep_omitted_secrets(&resource.attributes, found.attributes);
-                            if matches!(resource.status, ResourceStatus::Pending { .. }) {
-                                refreshed.adopted.push(addr.clone());
-                            }
-                            resource.status = ResourceStatus::Created;
-                            resource.id = Some(found.id);
-                            resource.attributes = seal(&live, &state.lineage);
-                            refreshed.live.insert(addr, live);
-                        }
-                        None => {
-                            let was_created = resource.status == ResourceStatus::Created;
-                            refreshed.state.resources.remove(&addr);
-                            // A pending intent the cloud never acted on was not "gone": it never was.
-                            if was_created {
-                                refreshed.gone.push(addr);
-                            }
-                        }
-                    }
-                }
-                Target::Deposed(index) => {
-                    if let Some(found) = found {
-                        deposed_found[index] = true;
-                        let deposed = &mut refreshed.state.deposed[index];
-                        let live = keep_omitted_secrets(&deposed.attributes, found.attributes);
-                        deposed.attributes = seal(&live, &state.lineage);
-                    }
-                }
-            }
-        }
+        })??);
     }
-    let mut index = 0;
-    refreshed.state.deposed.retain(|_| {
-        index += 1;
-        deposed_found[index - 1]
-    });
-    refreshed.gone.sort();
-    refreshed.adopted.sort();
-    Ok(refreshed)
+    Ok(all)
 }
 
 /// The attributes as read, plus the sealed value of each secret state had that the read left

@@ -770,6 +770,7 @@ async fn refresh_adopts_a_create_the_cloud_did_but_state_never_heard_of() {
         provider: "fake".into(),
         status: ResourceStatus::Pending {
             token: token.into(),
+            since: None,
         },
         id: None,
         attributes: Value::from_json(&serde_json::json!({ "bucket": "team-logs" })),
@@ -809,10 +810,80 @@ async fn refresh_adopts_a_create_the_cloud_did_but_state_never_heard_of() {
     assert_eq!(cloud.data().calls("create", "fake_bucket"), 1);
 }
 
+#[tokio::test]
+async fn a_create_that_lands_after_the_lookup_is_adopted_not_made_twice() {
+    // The last run was killed with its create request on the wire, a moment ago: the cloud
+    // makes the bucket only after this run's first lookup.
+    let cloud = Cloud::new(serde_json::json!({}));
+    let token = "lineage/fake_bucket.logs/1";
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let recorded = |token: &str, since: u64, bucket: &str| ResourceState {
+        resource_type: "fake_bucket".into(),
+        mode: ResourceMode::Managed,
+        provider: "fake".into(),
+        status: ResourceStatus::Pending {
+            token: token.into(),
+            since: Some(since),
+        },
+        id: None,
+        attributes: Value::from_json(&serde_json::json!({ "bucket": bucket })),
+        dependencies: Vec::new(),
+    };
+    let mut state = State::new("dev");
+    state
+        .resources
+        .insert(addr("fake_bucket.logs"), recorded(token, now, "team-logs"));
+    let late = {
+        let provider = cloud.provider().clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            provider
+                .create(CreateRequest {
+                    address: "fake_bucket.logs".into(),
+                    resource_type: "fake_bucket".into(),
+                    config: Value::from_json(&serde_json::json!({ "bucket": "team-logs" })),
+                    token: token.into(),
+                    timeout: None,
+                })
+                .await
+                .unwrap()
+        })
+    };
+    let refreshed = refresh(&state, &cloud.providers, &refresh_opts())
+        .await
+        .unwrap();
+    let made = late.await.unwrap();
+    assert_eq!(refreshed.adopted, [addr("fake_bucket.logs")]);
+    let adopted = &refreshed.state.resources[&addr("fake_bucket.logs")];
+    assert_eq!(adopted.status, ResourceStatus::Created);
+    assert_eq!(adopted.id.as_deref(), Some(made.id.as_str()));
+
+    // An old intent that finds nothing is forgotten at once: no wait for a request long gone.
+    let mut old = State::new("dev");
+    old.resources.insert(
+        addr("fake_bucket.gone"),
+        recorded("lineage/fake_bucket.gone/2", now - 3600, "gone"),
+    );
+    let started = std::time::Instant::now();
+    let refreshed = refresh(&old, &cloud.providers, &refresh_opts())
+        .await
+        .unwrap();
+    assert!(refreshed.state.resources.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 fn refresh_opts() -> RefreshOptions {
     RefreshOptions {
         parallelism: 4,
         retry: quick_retries(),
+        settle: Duration::from_secs(2),
     }
 }
 

@@ -788,6 +788,7 @@ mod tests {
             ResourceState {
                 status: ResourceStatus::Pending {
                     token: "tok-1".to_string(),
+                    since: None,
                 },
                 id: None,
                 ..network(9).1

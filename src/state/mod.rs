@@ -78,7 +78,13 @@ pub enum ResourceStatus {
     Created,
     /// A create was sent with this idempotency token and its answer was never recorded. The next
     /// refresh looks the resource up by the token and adopts it, or forgets the intent.
-    Pending { token: String },
+    Pending {
+        token: String,
+        /// When the intent was recorded (seconds since the Unix epoch): the next refresh waits
+        /// a moment for a request that may still be in flight before it gives up on finding it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+    },
 }
 
 impl State {
