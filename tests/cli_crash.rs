@@ -12,7 +12,7 @@ use common::Project;
 
 const ENV: &str = r#"environment: dev
 providers:
-  fake: { latency_ms: { default: 150, fake_database: 900 }, jitter: 0.5 }
+  fake: { latency_ms: { default: 150, fake_database: 2000 }, jitter: 0.5 }
 resources:
   net:
     type: fake_network
