@@ -138,9 +138,12 @@ async fn run_sections(ctx: &Context, args: &Args, work: &Path) -> anyhow::Result
     Ok(())
 }
 
+/// Runs of each plan measurement; the median is printed.
+const PLAN_RUNS: usize = 3;
+
 async fn plan_section(exe: &Path, sizes: &[usize], work: &Path) -> anyhow::Result<()> {
     println!(
-        "\nPlan from local state, no refresh (`cairn plan --refresh=false`: load, read state, plan, render; each in its own process):\n"
+        "\nPlan from local state, no refresh (`cairn plan --refresh=false`: load, read state, plan, render; each in its own process, median of {PLAN_RUNS}):\n"
     );
     println!(
         "{:>10}  {:>9}  {:>9}  {:>13}  {:>10}  {:>8}",
@@ -153,20 +156,29 @@ async fn plan_section(exe: &Path, sizes: &[usize], work: &Path) -> anyhow::Resul
             let (resources, changed) = prepare_plan(&dir, n, changed_every)
                 .await
                 .map_err(|e| anyhow::anyhow!("preparing the plan benchmark: {e}"))?;
-            let out = Command::new(exe)
-                .arg("bench")
-                .arg("--child-plan")
-                .arg(&dir)
-                .output()
-                .context("running the plan benchmark")?;
-            if !out.status.success() {
-                anyhow::bail!(
-                    "plan benchmark of {n} resources failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
+            // The median of three runs, each in a fresh process: one run on a shared machine
+            // can be off by half.
+            let mut runs: Vec<PlanFigures> = Vec::new();
+            for _ in 0..PLAN_RUNS {
+                let out = Command::new(exe)
+                    .arg("bench")
+                    .arg("--child-plan")
+                    .arg(&dir)
+                    .output()
+                    .context("running the plan benchmark")?;
+                if !out.status.success() {
+                    anyhow::bail!(
+                        "plan benchmark of {n} resources failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                runs.push(
+                    serde_json::from_slice(&out.stdout)
+                        .context("reading the benchmark's figures")?,
                 );
             }
-            let mut f: PlanFigures =
-                serde_json::from_slice(&out.stdout).context("reading the benchmark's figures")?;
+            runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+            let mut f = runs.swap_remove(runs.len() / 2);
             f.resources = resources;
             f.changed = changed;
             println!(
