@@ -22,6 +22,7 @@ use crate::attrs::{ADDRESS_TAG, Attrs, number, tags_value, text};
 use crate::config::Clients;
 use crate::each::read_each;
 use crate::errors::{invalid, sdk_error};
+use crate::paginate::all_pages;
 use crate::tagging::tag_changes;
 
 /// ARNs per Describe call: AWS's limit for DescribeTags and DescribeLoadBalancers.
@@ -141,17 +142,42 @@ pub async fn tags_by_arn(
         .collect())
 }
 
-/// Of `candidates`, the ARNs whose ownership tag names one of `pending`'s addresses, by
-/// address: the objects interrupted creates made. ELB has no filter by tag, so the candidates
-/// are listed and their tags read; this runs only when state records an unfinished create.
-pub async fn owned_among(
+/// The objects interrupted creates made for `pending` items, by address: every ARN that
+/// `list_page` pages through (within each parent that the items' configuration names under
+/// `parent_attr`, such as a listener's load balancer; the whole region without one) whose
+/// ownership tag names a pending address. ELB has no filter by tag, so candidates are listed
+/// and their tags read; this runs only when state records an unfinished create.
+pub async fn find_owned<F, Fut>(
     aws: &Clients,
-    candidates: &[String],
     pending: &[&ReadItem],
-) -> Result<BTreeMap<String, String>, ProviderError> {
+    parent_attr: Option<&str>,
+    list_page: F,
+) -> Result<BTreeMap<String, String>, ProviderError>
+where
+    F: Fn(Option<String>, Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<String>, Option<String>), ProviderError>>,
+{
+    let parents: BTreeSet<Option<&str>> = match parent_attr {
+        Some(attr) => pending
+            .iter()
+            .map(|i| text(&i.prior, attr))
+            .filter(Option::is_some)
+            .collect(),
+        None => BTreeSet::from([None]),
+    };
+    let mut candidates = Vec::new();
+    for parent in parents {
+        let parent = parent.map(String::from);
+        match all_pages(|marker| list_page(parent.clone(), marker)).await {
+            Ok(arns) => candidates.extend(arns),
+            // A parent that is gone has no children to adopt.
+            Err(e) if e.kind == ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
     let wanted: BTreeSet<&str> = pending.iter().map(|i| i.address.as_str()).collect();
     let mut found = BTreeMap::new();
-    for (arn, tags) in raw_tags_by_arn(aws, candidates).await? {
+    for (arn, tags) in raw_tags_by_arn(aws, &candidates).await? {
         let owner = tags
             .iter()
             .find(|t| t.key() == Some(ADDRESS_TAG))
@@ -161,33 +187,6 @@ pub async fn owned_among(
         }
     }
     Ok(found)
-}
-
-/// The ARNs of the children of each parent named by `parent_attr` in a pending item's
-/// configuration (a load balancer's listeners, a listener's rules), for [`owned_among`].
-pub async fn children_of_pending<F, Fut>(
-    pending: &[&ReadItem],
-    parent_attr: &str,
-    list: F,
-) -> Result<Vec<String>, ProviderError>
-where
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = Result<Vec<String>, ProviderError>>,
-{
-    let parents: BTreeSet<&str> = pending
-        .iter()
-        .filter_map(|i| text(&i.prior, parent_attr))
-        .collect();
-    let mut all = Vec::new();
-    for parent in parents {
-        match list(parent.to_string()).await {
-            Ok(arns) => all.extend(arns),
-            // A parent that is gone has no children to adopt.
-            Err(e) if e.kind == ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(all)
 }
 
 pub fn elb_tags(tags: BTreeMap<String, String>) -> Vec<Tag> {

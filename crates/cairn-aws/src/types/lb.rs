@@ -25,11 +25,10 @@ use crate::attrs::{Attrs, arn_schema, flag, id_schema, number, tags_schema, text
 use crate::config::Clients;
 use crate::each::read_each;
 use crate::elbv2::{
-    arn_suffix, configured, describe_chunked, elb_error, elb_tags, generated_name, owned_among,
+    arn_suffix, configured, describe_chunked, elb_error, elb_tags, find_owned, generated_name,
     prior_order, strings, sync_tags, tags_by_arn,
 };
 use crate::errors::invalid;
-use crate::paginate::all_pages;
 use crate::tagging::with_owner;
 use crate::wait::{Check, Wait};
 
@@ -110,9 +109,8 @@ impl Resource for Lb {
         aws: &Clients,
         pending: &[&ReadItem],
     ) -> Result<BTreeMap<String, String>, ProviderError> {
-        let client = aws.elbv2.clone();
-        let all = all_pages(|marker| {
-            let client = client.clone();
+        find_owned(aws, pending, None, |_parent, marker| {
+            let client = aws.elbv2.clone();
             async move {
                 let out = client
                     .describe_load_balancers()
@@ -123,13 +121,12 @@ impl Resource for Lb {
                 let arns = out
                     .load_balancers()
                     .iter()
-                    .filter_map(|g| g.load_balancer_arn().map(String::from))
+                    .filter_map(|x| x.load_balancer_arn().map(String::from))
                     .collect();
                 Ok((arns, out.next_marker))
             }
         })
-        .await?;
-        owned_among(aws, &all, pending).await
+        .await
     }
 
     async fn read(

@@ -19,10 +19,9 @@ use super::{PROVIDER, Resource};
 use crate::attrs::{Attrs, arn_schema, id_schema, number, required, tags_schema, text};
 use crate::config::Clients;
 use crate::elbv2::{
-    action_type, actions_from, actions_value, children_of_pending, describe_chunked, elb_error,
-    elb_tags, owned_among, sync_tags, tags_by_arn,
+    action_type, actions_from, actions_value, describe_chunked, elb_error, elb_tags, find_owned,
+    sync_tags, tags_by_arn,
 };
-use crate::paginate::all_pages;
 use crate::tagging::with_owner;
 
 pub struct ListenerType;
@@ -65,33 +64,25 @@ impl Resource for ListenerType {
         aws: &Clients,
         pending: &[&ReadItem],
     ) -> Result<BTreeMap<String, String>, ProviderError> {
-        let candidates = children_of_pending(pending, "load_balancer_arn", |parent| {
+        find_owned(aws, pending, Some("load_balancer_arn"), |parent, marker| {
             let client = aws.elbv2.clone();
             async move {
-                all_pages(|marker| {
-                    let client = client.clone();
-                    let parent = parent.clone();
-                    async move {
-                        let out = client
-                            .describe_listeners()
-                            .load_balancer_arn(parent)
-                            .set_marker(marker)
-                            .send()
-                            .await
-                            .map_err(|e| elb_error("DescribeListeners", e))?;
-                        let arns = out
-                            .listeners()
-                            .iter()
-                            .filter_map(|l| l.listener_arn().map(String::from))
-                            .collect();
-                        Ok((arns, out.next_marker))
-                    }
-                })
-                .await
+                let out = client
+                    .describe_listeners()
+                    .set_load_balancer_arn(parent)
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(|e| elb_error("DescribeListeners", e))?;
+                let arns = out
+                    .listeners()
+                    .iter()
+                    .filter_map(|x| x.listener_arn().map(String::from))
+                    .collect();
+                Ok((arns, out.next_marker))
             }
         })
-        .await?;
-        owned_among(aws, &candidates, pending).await
+        .await
     }
 
     async fn read(

@@ -20,11 +20,10 @@ use super::{PROVIDER, Resource};
 use crate::attrs::{Attrs, arn_schema, id_schema, number, required, tags_schema};
 use crate::config::Clients;
 use crate::elbv2::{
-    action_type, actions_from, actions_value, children_of_pending, describe_chunked, elb_error,
-    elb_tags, owned_among, prior_order, strings, sync_tags, tags_by_arn,
+    action_type, actions_from, actions_value, describe_chunked, elb_error, elb_tags, find_owned,
+    prior_order, strings, sync_tags, tags_by_arn,
 };
 use crate::errors::invalid;
-use crate::paginate::all_pages;
 use crate::tagging::with_owner;
 
 pub struct ListenerRule;
@@ -165,33 +164,25 @@ impl Resource for ListenerRule {
         aws: &Clients,
         pending: &[&ReadItem],
     ) -> Result<BTreeMap<String, String>, ProviderError> {
-        let candidates = children_of_pending(pending, "listener_arn", |parent| {
+        find_owned(aws, pending, Some("listener_arn"), |parent, marker| {
             let client = aws.elbv2.clone();
             async move {
-                all_pages(|marker| {
-                    let client = client.clone();
-                    let parent = parent.clone();
-                    async move {
-                        let out = client
-                            .describe_rules()
-                            .listener_arn(parent)
-                            .set_marker(marker)
-                            .send()
-                            .await
-                            .map_err(|e| elb_error("DescribeRules", e))?;
-                        let arns = out
-                            .rules()
-                            .iter()
-                            .filter_map(|l| l.rule_arn().map(String::from))
-                            .collect();
-                        Ok((arns, out.next_marker))
-                    }
-                })
-                .await
+                let out = client
+                    .describe_rules()
+                    .set_listener_arn(parent)
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(|e| elb_error("DescribeRules", e))?;
+                let arns = out
+                    .rules()
+                    .iter()
+                    .filter_map(|x| x.rule_arn().map(String::from))
+                    .collect();
+                Ok((arns, out.next_marker))
             }
         })
-        .await?;
-        owned_among(aws, &candidates, pending).await
+        .await
     }
 
     async fn read(
