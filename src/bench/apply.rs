@@ -146,6 +146,9 @@ pub struct ApplyFigures {
     /// maximum, in seconds.
     pub long_pole_wait: (f64, f64),
     pub other_wait: (f64, f64),
+    /// How much longer than its configured latency an operation took (state writes, the
+    /// provider's own work): median and maximum, in seconds.
+    pub overhead: (f64, f64),
 }
 
 impl ApplyFigures {
@@ -268,6 +271,11 @@ pub async fn measure_apply(
             other_waits.push(wait);
         }
     }
+    let mut overheads: Vec<f64> = outcome
+        .completed
+        .iter()
+        .filter_map(|r| Some(r.elapsed.as_secs_f64() - configured.get(&r.addr)?))
+        .collect();
     let state_writes = store.load().await.ok().flatten().map_or(0, |s| s.serial);
     Ok(ApplyFigures {
         resources: plan.changes.len(),
@@ -278,6 +286,7 @@ pub async fn measure_apply(
         state_writes,
         long_pole_wait: median_and_max(&mut long_waits),
         other_wait: median_and_max(&mut other_waits),
+        overhead: median_and_max(&mut overheads),
     })
 }
 

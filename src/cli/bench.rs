@@ -272,7 +272,7 @@ async fn apply_section(quick: bool, work: &Path) -> anyhow::Result<()> {
         workload.latency_ms.get("fake_subnet").copied().unwrap_or(0),
     );
     println!(
-        "{:>11}  {:>8}  {:>13}  {:>12}  {:>9}  {:>12}  {:>7}  {:>17}  {:>17}",
+        "{:>11}  {:>8}  {:>13}  {:>12}  {:>9}  {:>12}  {:>7}  {:>17}  {:>17}  {:>17}",
         "parallelism",
         "wall",
         "critical path",
@@ -281,7 +281,8 @@ async fn apply_section(quick: bool, work: &Path) -> anyhow::Result<()> {
         "wall÷floor",
         "writes",
         "long-pole wait",
-        "other wait"
+        "other wait",
+        "overhead"
     );
     for parallelism in [Some(10), None] {
         let f = apply::measure_apply(
@@ -293,7 +294,7 @@ async fn apply_section(quick: bool, work: &Path) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
         println!(
-            "{:>11}  {:>7.3}s  {:>12.3}s  {:>11.3}s  {:>9.2}  {:>12.2}  {:>7}  {:>7.0}/{:>5.0} ms  {:>7.0}/{:>5.0} ms",
+            "{:>11}  {:>7.3}s  {:>12.3}s  {:>11.3}s  {:>9.2}  {:>12.2}  {:>7}  {:>7.0}/{:>5.0} ms  {:>7.0}/{:>5.0} ms  {:>7.1}/{:>5.1} ms",
             parallelism.map_or("unbounded".to_string(), |p| p.to_string()),
             f.wall_seconds,
             f.critical_path_seconds,
@@ -305,10 +306,12 @@ async fn apply_section(quick: bool, work: &Path) -> anyhow::Result<()> {
             f.long_pole_wait.1 * 1e3,
             f.other_wait.0 * 1e3,
             f.other_wait.1 * 1e3,
+            f.overhead.0 * 1e3,
+            f.overhead.1 * 1e3,
         );
     }
     println!(
-        "\nfloor = the later of the critical path and the work divided by the parallelism (no scheduler can beat either).\nwait = median/maximum time from an operation's dependencies finishing to its start; long poles are creates typically over a minute."
+        "\nfloor = the later of the critical path and the work divided by the parallelism (no scheduler can beat either).\nwait = median/maximum time from an operation's dependencies finishing to its start; long poles are creates typically over a minute.\noverhead = median/maximum time an operation took beyond its configured latency (its state writes, the provider's own work)."
     );
     Ok(())
 }

@@ -3,9 +3,10 @@
 //!
 //! A real cloud outlives the process that talks to it, so this one does too. Every mutation is
 //! written (temp file + rename) before the operation returns, under an OS lock on a `.lock`
-//! sibling so concurrent operations and processes serialize. Within a process the parsed file
-//! and each object's encoding are cached, and reused while the file on disk is byte for byte
-//! the one this process last wrote, so a call costs one read, one small encode and one write.
+//! sibling so concurrent operations and processes serialize; calls that arrive together share
+//! one write. Within a process the parsed file and each object's encoding are cached, and
+//! reused while the file on disk is byte for byte the one this process last wrote, so a batch
+//! of calls costs one read, a small encode per object changed, and one write.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
@@ -196,10 +197,22 @@ fn encode<T: Serialize>(value: &T) -> Result<String, ProviderError> {
     })
 }
 
+/// One call queued for the next write: it runs against the data (or learns why it cannot) and
+/// hands back what delivers its result once that write has ended.
+type Job = Box<dyn FnOnce(Result<&mut CloudData, ProviderError>) -> Deliver + Send>;
+type Deliver = Box<dyn FnOnce(Result<(), ProviderError>) + Send>;
+
 /// The store at one path. Cheap to share between tasks behind an `Arc`.
+///
+/// Calls are group-committed: a call queues itself, and whoever holds the writer next runs every
+/// queued call and writes the file once for all of them. A real cloud serves concurrent calls
+/// side by side; a fake that wrote its whole file once per call would make hundreds of calls
+/// finishing together wait in line, and every apply measured against it look slower than it is.
 pub(super) struct CloudFile {
     path: PathBuf,
     lock_path: PathBuf,
+    queue: Mutex<Vec<Job>>,
+    /// The writer, with this process's view of the file.
     cache: Mutex<Option<Cached>>,
 }
 
@@ -210,6 +223,7 @@ impl CloudFile {
         CloudFile {
             lock_path: path.with_file_name(lock_name),
             path,
+            queue: Mutex::new(Vec::new()),
             cache: Mutex::new(None),
         }
     }
@@ -219,16 +233,83 @@ impl CloudFile {
     }
 
     /// Runs `f` on the current data under the lock, then writes the data back, whatever `f`
-    /// returned: a rejected call is still a call, and it is counted.
-    pub(super) fn transact<T>(
+    /// returned: a rejected call is still a call, and it is counted. Returns once a write that
+    /// holds the call's effect is on disk.
+    pub(super) fn transact<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut CloudData) -> Result<T, ProviderError>,
+        f: impl FnOnce(&mut CloudData) -> Result<T, ProviderError> + Send + 'static,
     ) -> Result<T, ProviderError> {
-        // The in-process mutex orders this process's tasks; the file lock orders processes.
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let job: Job = Box::new(move |data| match data {
+            Ok(data) => {
+                let result = f(data);
+                Box::new(move |written: Result<(), ProviderError>| {
+                    let _ = sender.send(written.and(result));
+                })
+            }
+            Err(error) => {
+                let _ = sender.send(Err(error));
+                Box::new(|_| ())
+            }
+        });
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(job);
         let mut cache = self
             .cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A writer delivers before it lets go of the cache: if nothing has arrived, this call
+        // is still queued, and this thread writes the batch.
+        if let Ok(result) = receiver.try_recv() {
+            return result;
+        }
+        let batch = std::mem::take(
+            &mut *self
+                .queue
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        self.write_batch(&mut cache, batch);
+        drop(cache);
+        receiver.recv().unwrap_or_else(|_| {
+            Err(ProviderError::new(
+                ErrorKind::Other,
+                "a fake cloud call was dropped unanswered",
+            ))
+        })
+    }
+
+    /// Runs `batch` on the data as the file holds it now and writes the result once, all under
+    /// the file lock (it orders processes; the cache mutex, held by the caller, orders threads).
+    fn write_batch(&self, cache: &mut Option<Cached>, batch: Vec<Job>) {
+        let (lock, mut current) = match self.lock_and_read(cache) {
+            Ok(ready) => ready,
+            Err(error) => {
+                for job in batch {
+                    job(Err(error.clone()))(Ok(()));
+                }
+                return;
+            }
+        };
+        let delivers: Vec<Deliver> = batch
+            .into_iter()
+            .map(|job| job(Ok(&mut current.data)))
+            .collect();
+        let written = self.write(&mut current);
+        if written.is_ok() {
+            *cache = Some(current);
+        }
+        drop(lock);
+        for deliver in delivers {
+            deliver(written.clone());
+        }
+    }
+
+    /// Takes the file lock and the data as the file holds it, reusing this process's copy when
+    /// the file is still the one it last wrote.
+    fn lock_and_read(&self, cache: &mut Option<Cached>) -> Result<(File, Cached), ProviderError> {
         if let Some(dir) = self.path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -242,18 +323,21 @@ impl CloudFile {
             .open(&self.lock_path)
             .map_err(|e| io_error("open the lock of", &self.path, e))?;
         lock.lock().map_err(|e| io_error("lock", &self.path, e))?;
-
         let on_disk = match fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(err) => return Err(io_error("read", &self.path, err)),
         };
-        let mut current = match cache.take() {
+        let current = match cache.take() {
             Some(cached) if cached.written == on_disk => cached,
             _ if on_disk.is_empty() => Cached::from_data(CloudData::default())?,
             _ => Cached::from_data(parse(&self.path, &on_disk)?)?,
         };
-        let result = f(&mut current.data);
+        Ok((lock, current))
+    }
+
+    /// Writes `current` whole (temporary file, then rename).
+    fn write(&self, current: &mut Cached) -> Result<(), ProviderError> {
         let bytes = current.render()?;
         let tmp = self
             .path
@@ -265,9 +349,7 @@ impl CloudFile {
         };
         write().map_err(|e| io_error("write", &self.path, e))?;
         current.written = bytes;
-        *cache = Some(current);
-        drop(lock);
-        result
+        Ok(())
     }
 }
 
@@ -301,6 +383,45 @@ mod tests {
             })
             .unwrap();
         assert_eq!(load(&path).unwrap().calls("create", "fake_bucket"), 3);
+    }
+
+    #[test]
+    fn calls_made_together_are_all_recorded_and_each_gets_its_own_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cloud.json");
+        let file = std::sync::Arc::new(CloudFile::new(path.clone()));
+        let threads: Vec<_> = (0..48)
+            .map(|i| {
+                let file = file.clone();
+                std::thread::spawn(move || {
+                    file.transact(move |data| {
+                        data.count_call("create", "fake_subnet");
+                        if i % 8 == 0 {
+                            return Err(ProviderError::new(ErrorKind::Conflict, format!("no {i}")));
+                        }
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        let answers: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        for (i, answer) in answers.iter().enumerate() {
+            match answer {
+                Ok(n) => assert_eq!(*n, i),
+                Err(e) => assert!(i % 8 == 0 && e.message == format!("no {i}"), "{i}: {e}"),
+            }
+        }
+        // Rejected calls are counted too, and nothing a batch wrote was lost to another batch.
+        assert_eq!(load(&path).unwrap().calls("create", "fake_subnet"), 48);
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_written_fails_every_call_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("not-a-dir"), "").unwrap();
+        let file = CloudFile::new(dir.path().join("not-a-dir").join("cloud.json"));
+        let err = file.transact(|_| Ok(())).unwrap_err();
+        assert!(err.message.contains("not-a-dir"), "{err}");
     }
 
     #[test]
