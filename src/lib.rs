@@ -1,6 +1,7 @@
 //! cairn: declarative infrastructure from YAML. See ARCHITECTURE.md for the map.
 
 pub mod addr;
+pub mod background_drop;
 pub mod bench;
 pub mod cli;
 pub mod engine;

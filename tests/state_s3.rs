@@ -205,6 +205,120 @@ fn a_team_mate_plans_nothing_after_an_apply_with_the_s3_backend() {
     );
 }
 
+/// The keys of the journal objects beside the state object.
+fn journal_keys(moto: &Moto) -> Vec<String> {
+    let listing = moto.rest(
+        "GET",
+        &format!("/{BUCKET}?list-type=2&prefix={KEY}.journal/"),
+        "s3",
+    );
+    listing
+        .split("<Key>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</Key>").map(|(key, _)| key.to_string()))
+        .collect()
+}
+
+/// Persisting after every operation writes what changed, not the whole state: an apply's writes
+/// are small journal objects beside the state object. A killed apply leaves them, and the next
+/// run reads them back (nothing the killed run made is lost or made twice); an apply that
+/// finishes folds them into the state object and removes them.
+#[test]
+fn an_apply_journals_each_change_beside_the_state_object_and_folds_it_in_at_the_end() {
+    let moto = moto_with_bucket();
+    let p = Project::new();
+    let store = p.file(".cairn/fake-cloud.json").display().to_string();
+    let slow_database = s3_env(&store, 0).replace(
+        "latency_ms: 0",
+        "latency_ms: { default: 0, fake_database: 60000 }",
+    );
+    p.write("environments/dev.yaml", &slow_database);
+    p.write("modules/network/module.yaml", NETWORK_MODULE);
+
+    // Kill the apply while the database is being made, once the subnets are recorded.
+    let mut apply = spawn(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let entries = loop {
+        let bodies: Vec<String> = journal_keys(&moto)
+            .iter()
+            .filter_map(|key| object(&moto, key))
+            .collect();
+        if bodies.iter().filter(|b| b.contains("fake_subnet")).count() >= 2
+            && bodies.iter().any(|b| b.contains("fake_database"))
+        {
+            break bodies;
+        }
+        assert!(Instant::now() < deadline, "no journal entries appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    apply.kill().expect("kill cairn");
+    let _ = apply.wait();
+    for entry in &entries {
+        assert!(
+            entry.starts_with("sha256:") && entry.trim_end().lines().count() == 1,
+            "one checksummed line per write: {entry}"
+        );
+        assert!(
+            !entry.contains(SECRET),
+            "secrets are sealed in the journal too"
+        );
+    }
+    let object_state = state_in_s3(&moto).to_string();
+    assert!(
+        !object_state.contains("fake_subnet"),
+        "the subnets are only in the journal so far: {object_state}"
+    );
+
+    // The next run reads the journal: the subnets the killed apply made are in its state.
+    let record: serde_json::Value =
+        serde_json::from_str(&object(&moto, &format!("{KEY}.lock")).expect("a lock left behind"))
+            .expect("lock record JSON");
+    let id = record["id"].as_str().expect("lock id").to_string();
+    let (code, _, stderr) = run(&p, &moto, &["force-unlock", &id, "-e", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(&p, &moto, &["state", "list", "-e", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("module.network.fake_subnet.subnet[\"zone-a\"]"),
+        "{stdout}"
+    );
+
+    // An apply that finishes folds the journal into the object and removes it.
+    p.write(
+        "environments/dev.yaml",
+        &slow_database.replace("fake_database: 60000", "fake_database: 0"),
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(journal_keys(&moto), Vec::<String>::new());
+    let object_state = state_in_s3(&moto).to_string();
+    assert!(
+        object_state.contains("fake_subnet") && object_state.contains("fake_database"),
+        "{object_state}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let cloud = p.cloud();
+    let networks = cloud["objects"]
+        .as_object()
+        .expect("objects")
+        .values()
+        .filter(|o| o["type"] == "fake_network")
+        .count();
+    assert_eq!(networks, 1, "nothing was made twice");
+
+    // A whole write claims its serial first; one killed between the claim and the write
+    // leaves a claim that the next run frees instead of being stopped by it.
+    let (lineage, serial) = lineage_and_serial(&state_in_s3(&moto));
+    let claim = format!("{KEY}.journal/{lineage}/{:020}", serial + 1);
+    let put = moto.rest("PUT", &format!("/{BUCKET}/{claim}"), "s3");
+    assert!(put.starts_with("HTTP/1.1 200"), "{put}");
+    let (code, stdout, stderr) = run(&p, &moto, &["state", "rm", "-e", "dev", "fake_database.db"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(lineage_and_serial(&state_in_s3(&moto)).1, serial + 1);
+    assert_eq!(journal_keys(&moto), Vec::<String>::new());
+}
+
 #[test]
 fn two_racing_applies_end_with_one_applied_and_the_other_told_who_holds_the_lock() {
     let moto = moto_with_bucket();

@@ -87,7 +87,6 @@ async fn plan_once(
         regenerate,
         lost: BTreeSet::new(),
         changes: Vec::new(),
-        visited: HashSet::new(),
         protected: BTreeMap::new(),
     };
     let evaluated = match evaluate(inputs.env, inputs.graph, inputs.schemas, &mut differ).await {
@@ -101,20 +100,22 @@ async fn plan_once(
     };
     let mut diags = Vec::new();
 
-    // A resource's `timeouts:` come from its spec, also when the plan deletes it.
-    let timeouts: HashMap<ResourceAddr, Timeouts> = differ
-        .changes
-        .iter()
-        .map(|c| (c.address.clone(), c.timeouts))
-        .collect();
+    // A resource's `timeouts:` come from its spec, also when the plan deletes it. Only a
+    // destroy plan deletes what the walk reached (anything else deleted has no spec).
+    let mut timeouts: HashMap<ResourceAddr, Timeouts> = HashMap::new();
     if options.mode == PlanMode::Destroy {
-        differ.changes.clear();
-        differ.visited.clear();
+        timeouts = differ
+            .changes
+            .drain(..)
+            .map(|c| (c.address, c.timeouts))
+            .collect();
     }
-    // Everything in state that the walk did not reach is deleted.
+    // Everything in state that the walk did not reach is deleted. The walk plans a change
+    // for every managed instance it reaches (or fails).
+    let visited: HashSet<&ResourceAddr> = differ.changes.iter().map(|c| &c.address).collect();
     let mut deletes = Vec::new();
     for (addr, rs) in &inputs.refreshed.resources {
-        if differ.visited.contains(addr) || rs.mode == ResourceMode::Data {
+        if visited.contains(addr) || rs.mode == ResourceMode::Data {
             continue;
         }
         let reason = if options.mode == PlanMode::Destroy {
@@ -204,6 +205,7 @@ async fn plan_once(
             lost: BTreeSet::new(),
         });
     }
+    drop(visited);
     let mut changes = differ.changes;
     changes.extend(deletes);
 
@@ -266,7 +268,6 @@ struct Differ<'a> {
     /// Generators found lost on this try.
     lost: BTreeSet<ResourceAddr>,
     changes: Vec<ResourceChange>,
-    visited: HashSet<ResourceAddr>,
     /// Instances whose configuration sets `prevent_destroy`, with where.
     protected: BTreeMap<ResourceAddr, Span>,
 }
@@ -376,7 +377,7 @@ impl<'a> Differ<'a> {
 
 #[async_trait]
 impl InstancePlanner for Differ<'_> {
-    async fn plan_instance(&mut self, inst: InstanceConfig) -> Result<Expr, Diagnostic> {
+    async fn plan_instance(&mut self, mut inst: InstanceConfig) -> Result<Expr, Diagnostic> {
         let Some(schema) = self.schemas.get(&inst.resource_type) else {
             return Err(Diagnostic::error_at(
                 format!("unknown resource type `{}`", inst.resource_type),
@@ -386,7 +387,6 @@ impl InstancePlanner for Differ<'_> {
         if schema.kind == crate::schema::SchemaKind::DataSource {
             return self.plan_data(inst, schema).await;
         }
-        self.visited.insert(inst.addr.clone());
         if let Some(span) = &inst.lifecycle.prevent_destroy {
             self.protected.insert(inst.addr.clone(), span.clone());
         }
@@ -430,9 +430,9 @@ impl InstancePlanner for Differ<'_> {
                 }
                 continue;
             }
-            match inst.config.get(attr.name) {
+            match inst.config.remove(attr.name) {
                 Some(expr) if expr.as_literal() != Some(&Value::Null) => {
-                    desired.insert(attr.name.to_string(), expr.clone());
+                    desired.insert(attr.name.to_string(), expr);
                 }
                 _ => {
                     if let Some(default) = &attr.default {

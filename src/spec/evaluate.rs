@@ -15,6 +15,7 @@ use super::expr::{Expr, ExprKind, Scope, Step, eval};
 use super::model::{Environment, Lifecycle};
 use super::span::Span;
 use crate::addr::{InstanceKey, ResourceAddr, ResourceMode};
+use crate::background_drop::{WORTH_A_THREAD, drop_in_background};
 use crate::graph::{ConfigGraph, Item};
 use crate::providers::{ProviderConfig, Timeouts};
 use crate::schema::check::coerce;
@@ -186,6 +187,15 @@ pub async fn evaluate(
             };
             resource_blocks.insert(addr.resource_address());
         }
+    }
+    if walk.bindings.len() + walk.expanded >= WORTH_A_THREAD {
+        drop_in_background((
+            walk.bindings,
+            walk.addrs,
+            walk.inputs,
+            walk.locals,
+            walk.outputs,
+        ));
     }
     Ok(Evaluated {
         providers,

@@ -47,7 +47,7 @@ use super::journal::{self, StateChanges};
 use super::{Appended, LockInfo, STATE_FORMAT_VERSION, State, StateError, StateLock, StateStore};
 
 /// The journal is folded into the state file once it is larger than the file, or than this.
-const JOURNAL_COMPACT_MIN_BYTES: u64 = 1 << 20;
+pub(super) const JOURNAL_COMPACT_MIN_BYTES: u64 = 1 << 20;
 
 /// How often a waiting `lock` tries again.
 const LOCK_RETRY: Duration = Duration::from_millis(200);

@@ -14,19 +14,30 @@
 //!   behind: `cairn force-unlock ID` removes it, given the id the "locked by" message prints.
 //! - History is the bucket's versioning: with it on, every earlier state is a version of the
 //!   object. cairn keeps no `.backup` object.
+//! - An apply's durable writes are journal objects, `<key>.journal/<lineage>/<serial>` (20
+//!   digits), each one [`super::journal`] line holding only what changed, so persisting after
+//!   every operation costs the size of the change, not of the state. A load replays the entries
+//!   past the state object's serial; the whole state is written when the apply ends (or the
+//!   journal outgrows it), and then the entries it holds are deleted.
+//! - Every serial of a lineage is claimed once: a journal entry, or the marker a whole write
+//!   puts first, is created with `If-None-Match: *`. After an entry is put the state object's
+//!   ETag is checked again: an entry is acknowledged only while the object it builds on is the
+//!   current one, so a writer whose lock was broken learns that the state moved on at its very
+//!   next write, whether that is an entry or a whole write.
 //!
 //! The SDK calls are in `cairn_aws::objects`; only that crate imports the AWS SDK.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use cairn_aws::objects::{Bucket, Expect, ObjectError};
 use tokio::sync::OnceCell;
 
-use super::local::{checksum_line, parse_state_file, serialize_body};
-use super::{LockInfo, State, StateError, StateLock, StateStore};
+use super::journal::{self, StateChanges};
+use super::local::{JOURNAL_COMPACT_MIN_BYTES, checksum_line, parse_state_file, serialize_body};
+use super::{Appended, LockInfo, State, StateError, StateLock, StateStore};
 use crate::spec::model::S3Location;
 
 /// How often a waiting `lock` tries again.
@@ -44,6 +55,10 @@ pub struct S3Store {
     /// exist, `None` before the first read. The next write expects exactly this.
     seen: Mutex<Option<Option<String>>>,
     versioning: AtomicU8,
+    /// Bytes of the state object as last read or written, and of the journal entries on top of
+    /// it: when the journal outgrows the object, the apply writes the whole state.
+    object_bytes: AtomicU64,
+    journal_bytes: AtomicU64,
 }
 
 impl S3Store {
@@ -54,6 +69,114 @@ impl S3Store {
             bucket: OnceCell::new(),
             seen: Mutex::new(None),
             versioning: AtomicU8::new(VERSIONING_UNKNOWN),
+            object_bytes: AtomicU64::new(0),
+            journal_bytes: AtomicU64::new(0),
+        }
+    }
+
+    /// `envs/dev.json.journal/<lineage>/`: where one lineage's journal entries live.
+    fn journal_prefix(&self, lineage: &str) -> String {
+        format!("{}.journal/{lineage}/", self.location.key)
+    }
+
+    fn journal_key(&self, lineage: &str, serial: u64) -> String {
+        format!("{}{serial:020}", self.journal_prefix(lineage))
+    }
+
+    /// The journal entries of `lineage` and their serials, in order.
+    async fn journal_entries(
+        &self,
+        bucket: &Bucket,
+        lineage: &str,
+    ) -> Result<Vec<(u64, String)>, StateError> {
+        let prefix = self.journal_prefix(lineage);
+        let mut entries: Vec<(u64, String)> = bucket
+            .list(&prefix)
+            .await
+            .map_err(|e| remote(&e))?
+            .into_iter()
+            .filter_map(|key| Some((key[prefix.len()..].parse().ok()?, key)))
+            .collect();
+        entries.sort();
+        Ok(entries)
+    }
+
+    /// Replays onto `state` the journal entries past its serial.
+    async fn replay_journal(&self, bucket: &Bucket, state: &mut State) -> Result<(), StateError> {
+        let mut bytes = Vec::new();
+        let mut unlanded = Vec::new();
+        for (serial, key) in self.journal_entries(bucket, &state.lineage).await? {
+            if serial <= state.serial {
+                continue; // held by the state object already
+            }
+            match bucket.get(&key).await.map_err(|e| remote(&e))? {
+                // A whole write's claim past the object's serial: that write never landed.
+                Some(object) if object.bytes.is_empty() => unlanded.push(key),
+                Some(object) => bytes.extend_from_slice(&object.bytes),
+                None => {}
+            }
+            if bytes.len() as u64 > crate::limits::MAX_STATE_FILE_BYTES {
+                return Err(StateError::Remote(format!(
+                    "the journal of state object {} is over the limit of {} MiB for a state; it was left untouched",
+                    self.location,
+                    crate::limits::MAX_STATE_FILE_BYTES >> 20
+                )));
+            }
+        }
+        journal::replay(state, &bytes).map_err(|reason| {
+            StateError::Remote(format!(
+                "the journal of state object {} is damaged: {reason}; it was left untouched",
+                self.location
+            ))
+        })?;
+        self.journal_bytes
+            .store(bytes.len() as u64, Ordering::Relaxed);
+        // Its claim would stop every later write at that serial; the lock holder frees it.
+        if !unlanded.is_empty() {
+            tracing::info!(
+                "freeing {} serial(s) of {} claimed by a write that never landed",
+                unlanded.len(),
+                self.location
+            );
+            bucket.delete_all(&unlanded).await.map_err(|e| remote(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Claims `serial` of `lineage` for a whole write, so no journal entry can take it.
+    async fn claim(&self, bucket: &Bucket, lineage: &str, serial: u64) -> Result<(), StateError> {
+        let key = self.journal_key(lineage, serial);
+        match bucket
+            .put(&key, Vec::new(), "application/json", &Expect::Absent)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(ObjectError::PreconditionFailed { .. }) => Err(StateError::Changed {
+                location: self.location.to_string(),
+            }),
+            Err(e) => Err(remote(&e)),
+        }
+    }
+
+    /// Deletes the journal entries the state object now holds (serial `serial` and below). They
+    /// are skipped on load anyway, so a failure only leaves clutter: it is logged, not raised.
+    async fn prune_journal(&self, bucket: &Bucket, lineage: &str, serial: u64) {
+        let keys: Vec<String> = match self.journal_entries(bucket, lineage).await {
+            Ok(entries) => entries
+                .into_iter()
+                .filter(|(s, _)| *s <= serial)
+                .map(|(_, key)| key)
+                .collect(),
+            Err(e) => {
+                tracing::warn!("could not list the state journal of {}: {e}", self.location);
+                return;
+            }
+        };
+        if let Err(e) = bucket.delete_all(&keys).await {
+            tracing::warn!(
+                "could not delete the folded-in state journal of {}: {e}",
+                self.location
+            );
         }
     }
 
@@ -124,6 +247,10 @@ impl S3Store {
             Err(other) => return Err(other),
         };
         self.check_environment(&state)?;
+        let mut state = state;
+        self.replay_journal(bucket, &mut state).await?;
+        self.object_bytes
+            .store(object.bytes.len() as u64, Ordering::Relaxed);
         self.remember(Some(object.etag));
         Ok(Some(state))
     }
@@ -152,12 +279,18 @@ impl S3Store {
             None => Expect::Absent,
         };
         let bucket = self.bucket().await?;
+        self.claim(bucket, &state.lineage, state.serial).await?;
+        let size = bytes.len() as u64;
         match bucket
             .put(&self.location.key, bytes, "application/json", &expect)
             .await
         {
             Ok(etag) => {
                 self.remember(Some(etag));
+                self.object_bytes.store(size, Ordering::Relaxed);
+                self.journal_bytes.store(0, Ordering::Relaxed);
+                self.prune_journal(bucket, &state.lineage, state.serial)
+                    .await;
             }
             Err(ObjectError::PreconditionFailed { .. }) => {
                 return Err(StateError::Changed {
@@ -230,6 +363,50 @@ impl StateStore for S3Store {
     async fn save_copy(&self, state: &State) -> Result<(), StateError> {
         self.check_environment(state)?;
         self.write(state).await
+    }
+
+    async fn append(&self, changes: &StateChanges) -> Result<Appended, StateError> {
+        // Only on top of a state object this store read or wrote: the first save of a new
+        // environment goes through `save`.
+        let Some(Some(base)) = self.seen() else {
+            return Ok(Appended::Unsupported);
+        };
+        let line = journal::encode(changes).map_err(|e| {
+            StateError::Remote(format!(
+                "serializing state changes for {}: {e}",
+                self.location
+            ))
+        })?;
+        let size = line.len() as u64;
+        let bucket = self.bucket().await?;
+        let key = self.journal_key(&changes.lineage, changes.serial);
+        match bucket
+            .put(&key, line, "application/x-ndjson", &Expect::Absent)
+            .await
+        {
+            Ok(_) => {}
+            Err(ObjectError::PreconditionFailed { .. }) => {
+                return Err(StateError::Changed {
+                    location: self.location.to_string(),
+                });
+            }
+            Err(e) => return Err(remote(&e)),
+        }
+        // The entry counts only on top of the object it was written against.
+        let current = bucket
+            .etag(&self.location.key)
+            .await
+            .map_err(|e| remote(&e))?;
+        if current.as_deref() != Some(base.as_str()) {
+            return Err(StateError::Changed {
+                location: self.location.to_string(),
+            });
+        }
+        let journal = self.journal_bytes.fetch_add(size, Ordering::Relaxed) + size;
+        let object = self.object_bytes.load(Ordering::Relaxed);
+        Ok(Appended::Journaled {
+            compact: journal > object.max(JOURNAL_COMPACT_MIN_BYTES),
+        })
     }
 
     async fn lock(

@@ -184,6 +184,98 @@ impl Bucket {
         }
     }
 
+    /// The keys of every object whose key starts with `prefix`, in S3's order (UTF-8 byte
+    /// order), every page read.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError> {
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.name)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.failed("listing", prefix, &e))?;
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+            match out.next_continuation_token() {
+                Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
+                _ => return Ok(keys),
+            }
+        }
+    }
+
+    /// The object's ETag, or `None` when it does not exist (a HEAD: no body is read).
+    pub async fn etag(&self, key: &str) -> Result<Option<String>, ObjectError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(self.failed("reading", key, &e)),
+        }
+    }
+
+    /// Deletes every object of `keys` (gone already is fine), a thousand per request.
+    pub async fn delete_all(&self, keys: &[String]) -> Result<(), ObjectError> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        for chunk in keys.chunks(1000) {
+            let first = chunk.first().cloned().unwrap_or_default();
+            let objects = chunk
+                .iter()
+                .map(|key| ObjectIdentifier::builder().key(key).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ObjectError::Failed {
+                    operation: "deleting",
+                    bucket: self.name.clone(),
+                    key: first.clone(),
+                    message: e.to_string(),
+                })?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| ObjectError::Failed {
+                    operation: "deleting",
+                    bucket: self.name.clone(),
+                    key: first.clone(),
+                    message: e.to_string(),
+                })?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.name)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| self.failed("deleting", &first, &e))?;
+            if let Some(error) = out.errors().first() {
+                return Err(ObjectError::Failed {
+                    operation: "deleting",
+                    bucket: self.name.clone(),
+                    key: error.key().unwrap_or_default().to_string(),
+                    message: format!(
+                        "{}: {}",
+                        error.code().unwrap_or("error"),
+                        error.message().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the bucket keeps every version of its objects (the state's history).
     pub async fn versioning_enabled(&self) -> Result<bool, ObjectError> {
         let status = match self
