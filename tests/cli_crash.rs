@@ -126,7 +126,10 @@ fn sigkill_mid_apply_then_apply_again_loses_nothing_and_creates_nothing_twice() 
 
 #[test]
 fn ctrl_c_finishes_operations_in_flight_records_them_and_says_what_was_left() {
-    let p = Project::with(&[("environments/dev.yaml", ENV)]);
+    // Slow enough that at 450 ms the database (which waits for the network and six subnets,
+    // three at a time) cannot have started: the interrupt must leave work undone.
+    let env = ENV.replace("default: 150", "default: 300");
+    let p = Project::with(&[("environments/dev.yaml", env.as_str())]);
     let child = Command::new(assert_cmd::cargo::cargo_bin("cairn"))
         .current_dir(p.path())
         .args(["apply", "-e", "dev", "--auto-approve", "--parallelism", "3"])
