@@ -74,6 +74,13 @@ impl S3Store {
         }
     }
 
+    /// Someone else wrote the state since this store read it.
+    fn changed(&self) -> StateError {
+        StateError::Changed {
+            location: self.location.to_string(),
+        }
+    }
+
     /// `envs/dev.json.journal/<lineage>/`: where one lineage's journal entries live.
     fn journal_prefix(&self, lineage: &str) -> String {
         format!("{}.journal/{lineage}/", self.location.key)
@@ -151,9 +158,7 @@ impl S3Store {
             .await
         {
             Ok(_) => Ok(()),
-            Err(ObjectError::PreconditionFailed { .. }) => Err(StateError::Changed {
-                location: self.location.to_string(),
-            }),
+            Err(ObjectError::PreconditionFailed { .. }) => Err(self.changed()),
             Err(e) => Err(remote(&e)),
         }
     }
@@ -293,9 +298,7 @@ impl S3Store {
                     .await;
             }
             Err(ObjectError::PreconditionFailed { .. }) => {
-                return Err(StateError::Changed {
-                    location: self.location.to_string(),
-                });
+                return Err(self.changed());
             }
             Err(e) => return Err(remote(&e)),
         }
@@ -386,9 +389,7 @@ impl StateStore for S3Store {
         {
             Ok(_) => {}
             Err(ObjectError::PreconditionFailed { .. }) => {
-                return Err(StateError::Changed {
-                    location: self.location.to_string(),
-                });
+                return Err(self.changed());
             }
             Err(e) => return Err(remote(&e)),
         }
@@ -398,9 +399,7 @@ impl StateStore for S3Store {
             .await
             .map_err(|e| remote(&e))?;
         if current.as_deref() != Some(base.as_str()) {
-            return Err(StateError::Changed {
-                location: self.location.to_string(),
-            });
+            return Err(self.changed());
         }
         let journal = self.journal_bytes.fetch_add(size, Ordering::Relaxed) + size;
         let object = self.object_bytes.load(Ordering::Relaxed);

@@ -114,6 +114,17 @@ impl Bucket {
         }
     }
 
+    /// A failure the SDK reports without AWS's metadata (a body cut off, a request it refuses to
+    /// build).
+    fn failure(&self, operation: &'static str, key: &str, message: impl ToString) -> ObjectError {
+        ObjectError::Failed {
+            operation,
+            bucket: self.name.clone(),
+            key: key.to_string(),
+            message: message.to_string(),
+        }
+    }
+
     /// The object's bytes and ETag, or `None` when it does not exist.
     pub async fn get(&self, key: &str) -> Result<Option<Object>, ObjectError> {
         let out = match self
@@ -133,12 +144,7 @@ impl Bucket {
             .body
             .collect()
             .await
-            .map_err(|e| ObjectError::Failed {
-                operation: "reading",
-                bucket: self.name.clone(),
-                key: key.to_string(),
-                message: e.to_string(),
-            })?
+            .map_err(|e| self.failure("reading", key, e))?
             .into_bytes()
             .to_vec();
         Ok(Some(Object { bytes, etag }))
@@ -236,22 +242,12 @@ impl Bucket {
                 .iter()
                 .map(|key| ObjectIdentifier::builder().key(key).build())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ObjectError::Failed {
-                    operation: "deleting",
-                    bucket: self.name.clone(),
-                    key: first.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| self.failure("deleting", &first, e))?;
             let delete = Delete::builder()
                 .set_objects(Some(objects))
                 .quiet(true)
                 .build()
-                .map_err(|e| ObjectError::Failed {
-                    operation: "deleting",
-                    bucket: self.name.clone(),
-                    key: first.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| self.failure("deleting", &first, e))?;
             let out = self
                 .client
                 .delete_objects()
@@ -261,16 +257,12 @@ impl Bucket {
                 .await
                 .map_err(|e| self.failed("deleting", &first, &e))?;
             if let Some(error) = out.errors().first() {
-                return Err(ObjectError::Failed {
-                    operation: "deleting",
-                    bucket: self.name.clone(),
-                    key: error.key().unwrap_or_default().to_string(),
-                    message: format!(
-                        "{}: {}",
-                        error.code().unwrap_or("error"),
-                        error.message().unwrap_or_default()
-                    ),
-                });
+                let message = format!(
+                    "{}: {}",
+                    error.code().unwrap_or("error"),
+                    error.message().unwrap_or_default()
+                );
+                return Err(self.failure("deleting", error.key().unwrap_or_default(), message));
             }
         }
         Ok(())
