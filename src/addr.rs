@@ -147,8 +147,19 @@ impl Serialize for ResourceAddr {
 
 impl<'de> Deserialize<'de> for ResourceAddr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ResourceAddr, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        // Parsed from the reader's own buffer: a state holds tens of thousands of addresses,
+        // and a `String` of each first was a copy per address for nothing.
+        struct AddrVisitor;
+        impl serde::de::Visitor<'_> for AddrVisitor {
+            type Value = ResourceAddr;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a resource address such as module.network.aws_subnet.public[\"a\"]")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ResourceAddr, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(AddrVisitor)
     }
 }
 
