@@ -102,7 +102,7 @@ impl FromStr for ResourceAddr {
                     .ok_or_else(|| err("unclosed `[`"))?;
                 let key = if let Some(s) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
                 {
-                    InstanceKey::Key(s.to_string())
+                    InstanceKey::Key(unescape(s).ok_or_else(|| err("a bad escape in the key"))?)
                 } else {
                     InstanceKey::Index(
                         inner
@@ -137,6 +137,34 @@ impl FromStr for ResourceAddr {
             _ => Err(err("it must end with TYPE.NAME")),
         }
     }
+}
+
+/// Reads back a key as `Display` writes it (Rust's `{:?}` escapes: a key may hold quotes,
+/// backslashes, newlines).
+fn unescape(quoted: &str) -> Option<String> {
+    if !quoted.contains('\\') {
+        return Some(quoted.to_string());
+    }
+    let mut out = String::with_capacity(quoted.len());
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            '0' => '\0',
+            'u' => {
+                let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+            }
+            other => other, // `\\`, `\"`, `\'`
+        });
+    }
+    Some(out)
 }
 
 impl Serialize for ResourceAddr {
@@ -286,6 +314,39 @@ mod tests {
             let addr: ResourceAddr = text.parse().unwrap();
             assert_eq!(addr.to_string(), text);
         }
+    }
+
+    #[test]
+    fn a_key_with_quotes_backslashes_and_control_characters_survives_a_round_trip() {
+        for key in [
+            "a\"b",
+            "back\\slash",
+            "two\nlines\ttab",
+            "x.y[1]",
+            "bell\u{7}",
+            "é ü",
+        ] {
+            let addr = ResourceAddr {
+                module: vec!["net".into()],
+                mode: ResourceMode::Managed,
+                resource_type: "fake_subnet".into(),
+                name: "s".into(),
+                key: Some(InstanceKey::Key(key.into())),
+            };
+            let text = addr.to_string();
+            assert_eq!(text.parse::<ResourceAddr>().unwrap(), addr, "{text}");
+            let json = serde_json::to_string(&addr).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ResourceAddr>(&json).unwrap(),
+                addr,
+                "{json}"
+            );
+        }
+        assert!(
+            "fake_subnet.s[\"bad\\u{zz}\"]"
+                .parse::<ResourceAddr>()
+                .is_err()
+        );
     }
 
     #[test]
