@@ -102,14 +102,15 @@ async fn plan_once(
 
     // A resource's `timeouts:` come from its spec, also when the plan deletes it. Only a
     // destroy plan deletes what the walk reached (anything else deleted has no spec).
-    let mut timeouts: HashMap<ResourceAddr, Timeouts> = HashMap::new();
-    if options.mode == PlanMode::Destroy {
-        timeouts = differ
+    let timeouts: HashMap<ResourceAddr, Timeouts> = if options.mode == PlanMode::Destroy {
+        differ
             .changes
             .drain(..)
             .map(|c| (c.address, c.timeouts))
-            .collect();
-    }
+            .collect()
+    } else {
+        HashMap::new()
+    };
     // Everything in state that the walk did not reach is deleted. The walk plans a change
     // for every managed instance it reaches (or fails).
     let visited: HashSet<&ResourceAddr> = differ.changes.iter().map(|c| &c.address).collect();

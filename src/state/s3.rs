@@ -59,6 +59,9 @@ pub struct S3Store {
     /// it: when the journal outgrows the object, the apply writes the whole state.
     object_bytes: AtomicU64,
     journal_bytes: AtomicU64,
+    /// The journal objects this store has seen (listed on load) or put: what the next whole
+    /// write holds and deletes, without listing the journal again.
+    journal_keys: Mutex<Vec<String>>,
 }
 
 impl S3Store {
@@ -71,6 +74,7 @@ impl S3Store {
             versioning: AtomicU8::new(VERSIONING_UNKNOWN),
             object_bytes: AtomicU64::new(0),
             journal_bytes: AtomicU64::new(0),
+            journal_keys: Mutex::new(Vec::new()),
         }
     }
 
@@ -112,7 +116,9 @@ impl S3Store {
     async fn replay_journal(&self, bucket: &Bucket, state: &mut State) -> Result<(), StateError> {
         let mut bytes = Vec::new();
         let mut unlanded = Vec::new();
-        for (serial, key) in self.journal_entries(bucket, &state.lineage).await? {
+        let entries = self.journal_entries(bucket, &state.lineage).await?;
+        self.remember_journal(entries.iter().map(|(_, key)| key.clone()));
+        for (serial, key) in entries {
             if serial <= state.serial {
                 continue; // held by the state object already
             }
@@ -150,33 +156,42 @@ impl S3Store {
         Ok(())
     }
 
-    /// Claims `serial` of `lineage` for a whole write, so no journal entry can take it.
-    async fn claim(&self, bucket: &Bucket, lineage: &str, serial: u64) -> Result<(), StateError> {
+    fn remember_journal(&self, keys: impl IntoIterator<Item = String>) {
+        self.journal_keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(keys);
+    }
+
+    /// Claims `serial` of `lineage`, with a journal entry (`body`) or, for a whole write, an
+    /// empty marker: created only if no one claimed it first.
+    async fn claim(
+        &self,
+        bucket: &Bucket,
+        lineage: &str,
+        serial: u64,
+        body: Vec<u8>,
+    ) -> Result<(), StateError> {
         let key = self.journal_key(lineage, serial);
         match bucket
-            .put(&key, Vec::new(), "application/json", &Expect::Absent)
+            .put(&key, body, "application/x-ndjson", &Expect::Absent)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.remember_journal([key]);
+                Ok(())
+            }
             Err(ObjectError::PreconditionFailed { .. }) => Err(self.changed()),
             Err(e) => Err(remote(&e)),
         }
     }
 
-    /// Deletes the journal entries the state object now holds (serial `serial` and below). They
-    /// are skipped on load anyway, so a failure only leaves clutter: it is logged, not raised.
-    async fn prune_journal(&self, bucket: &Bucket, lineage: &str, serial: u64) {
-        let keys: Vec<String> = match self.journal_entries(bucket, lineage).await {
-            Ok(entries) => entries
-                .into_iter()
-                .filter(|(s, _)| *s <= serial)
-                .map(|(_, key)| key)
-                .collect(),
-            Err(e) => {
-                tracing::warn!("could not list the state journal of {}: {e}", self.location);
-                return;
-            }
-        };
+    /// Deletes the journal objects this store knows of, which the state object it just wrote
+    /// holds. They are skipped on load anyway, so a failure only leaves clutter: it is logged,
+    /// not raised (and the next load lists them again).
+    async fn prune_journal(&self, bucket: &Bucket) {
+        let keys =
+            std::mem::take(&mut *self.journal_keys.lock().unwrap_or_else(|p| p.into_inner()));
         if let Err(e) = bucket.delete_all(&keys).await {
             tracing::warn!(
                 "could not delete the folded-in state journal of {}: {e}",
@@ -284,7 +299,8 @@ impl S3Store {
             None => Expect::Absent,
         };
         let bucket = self.bucket().await?;
-        self.claim(bucket, &state.lineage, state.serial).await?;
+        self.claim(bucket, &state.lineage, state.serial, Vec::new())
+            .await?;
         let size = bytes.len() as u64;
         match bucket
             .put(&self.location.key, bytes, "application/json", &expect)
@@ -294,8 +310,7 @@ impl S3Store {
                 self.remember(Some(etag));
                 self.object_bytes.store(size, Ordering::Relaxed);
                 self.journal_bytes.store(0, Ordering::Relaxed);
-                self.prune_journal(bucket, &state.lineage, state.serial)
-                    .await;
+                self.prune_journal(bucket).await;
             }
             Err(ObjectError::PreconditionFailed { .. }) => {
                 return Err(self.changed());
@@ -382,17 +397,8 @@ impl StateStore for S3Store {
         })?;
         let size = line.len() as u64;
         let bucket = self.bucket().await?;
-        let key = self.journal_key(&changes.lineage, changes.serial);
-        match bucket
-            .put(&key, line, "application/x-ndjson", &Expect::Absent)
-            .await
-        {
-            Ok(_) => {}
-            Err(ObjectError::PreconditionFailed { .. }) => {
-                return Err(self.changed());
-            }
-            Err(e) => return Err(remote(&e)),
-        }
+        self.claim(bucket, &changes.lineage, changes.serial, line)
+            .await?;
         // The entry counts only on top of the object it was written against.
         let current = bucket
             .etag(&self.location.key)
