@@ -57,8 +57,8 @@ pub fn spec(data: &[u8], dir: &Path) -> bool {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
         return false;
     };
-    let mut planner = EchoPlanner;
-    match runtime.block_on(evaluate(&env, &graph, &catalog.schemas, &mut planner)) {
+    let planner = EchoPlanner;
+    match runtime.block_on(evaluate(&env, &graph, &catalog.schemas, &planner)) {
         Ok(_) => true,
         Err(diags) => {
             render_all(&loaded.sources, &diags);
@@ -121,7 +121,7 @@ struct EchoPlanner;
 
 #[async_trait]
 impl InstancePlanner for EchoPlanner {
-    async fn plan_instance(&mut self, instance: InstanceConfig) -> Result<Expr, Diagnostic> {
+    async fn plan_instance(&self, instance: InstanceConfig) -> Result<Expr, Diagnostic> {
         let mut config = instance.config;
         if let Some(schema) = catalog().schemas.get(&instance.resource_type) {
             for attr in &schema.attributes {

@@ -247,6 +247,13 @@ impl ConfigGraph {
             .edges_directed(self.index[&item], petgraph::Direction::Outgoing)
             .map(|e| self.graph[e.target()])
     }
+
+    /// Items that `item` directly references (once per reference).
+    pub fn dependencies(&self, item: Item) -> impl Iterator<Item = Item> + '_ {
+        self.graph
+            .edges_directed(self.index[&item], petgraph::Direction::Incoming)
+            .map(|e| self.graph[e.source()])
+    }
 }
 
 fn stable_topo(

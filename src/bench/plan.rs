@@ -124,7 +124,7 @@ pub async fn prepare_plan(
 
 /// Alters one configured attribute (a number or a string) of every `every`-th resource in
 /// `state`, as an edit outside cairn would; returns how many were altered.
-fn change_every(state: &mut State, catalog: &Catalog, every: usize) -> usize {
+pub(crate) fn change_every(state: &mut State, catalog: &Catalog, every: usize) -> usize {
     let mut changed = 0;
     for (n, resource) in state.resources.values_mut().enumerate() {
         if n % every != every - 1 {

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 
@@ -20,7 +21,7 @@ use crate::graph::ConfigGraph;
 use crate::providers::{DataRequest, ProviderSet, Timeouts};
 use crate::schema::{AttrType, Presence, Schema, SchemaRegistry};
 use crate::spec::diagnostic::Diagnostic;
-use crate::spec::evaluate::{InstanceConfig, InstancePlanner, evaluate};
+use crate::spec::evaluate::{InstanceConfig, InstancePlanner, WalkPosition, evaluate};
 use crate::spec::expr::{Expr, ExprKind, PathStep};
 use crate::spec::model::Environment;
 use crate::spec::span::Span;
@@ -78,42 +79,42 @@ async fn plan_once(
     options: &PlanOptions,
     regenerate: &BTreeSet<ResourceAddr>,
 ) -> Result<Plan, Failed> {
-    let mut differ = Differ {
+    let differ = Differ {
         schemas: inputs.schemas,
         state: inputs.refreshed,
         live: inputs.live,
         providers: inputs.providers,
         options,
         regenerate,
-        lost: BTreeSet::new(),
-        changes: Vec::new(),
-        protected: BTreeMap::new(),
+        lost: Mutex::default(),
+        changes: Mutex::default(),
+        protected: Mutex::default(),
     };
-    let evaluated = match evaluate(inputs.env, inputs.graph, inputs.schemas, &mut differ).await {
+    let evaluated = match evaluate(inputs.env, inputs.graph, inputs.schemas, &differ).await {
         Ok(evaluated) => evaluated,
         Err(diagnostics) => {
             return Err(Failed {
                 diagnostics,
-                lost: differ.lost,
+                lost: take(&differ.lost),
             });
         }
     };
     let mut diags = Vec::new();
+    let mut planned = take(&differ.changes);
+    planned.sort_by_key(|(position, _)| *position);
+    let mut changes: Vec<ResourceChange> = planned.into_iter().map(|(_, c)| c).collect();
+    let protected = take(&differ.protected);
 
     // A resource's `timeouts:` come from its spec, also when the plan deletes it. Only a
     // destroy plan deletes what the walk reached (anything else deleted has no spec).
     let timeouts: HashMap<ResourceAddr, Timeouts> = if options.mode == PlanMode::Destroy {
-        differ
-            .changes
-            .drain(..)
-            .map(|c| (c.address, c.timeouts))
-            .collect()
+        changes.drain(..).map(|c| (c.address, c.timeouts)).collect()
     } else {
         HashMap::new()
     };
     // Everything in state that the walk did not reach is deleted. The walk plans a change
     // for every managed instance it reaches (or fails).
-    let visited: HashSet<&ResourceAddr> = differ.changes.iter().map(|c| &c.address).collect();
+    let visited: HashSet<&ResourceAddr> = changes.iter().map(|c| &c.address).collect();
     let mut deletes = Vec::new();
     for (addr, rs) in &inputs.refreshed.resources {
         if visited.contains(addr) || rs.mode == ResourceMode::Data {
@@ -132,7 +133,7 @@ async fn plan_once(
         } else {
             Some(ActionReason::DeleteBecauseNoResourceConfig)
         };
-        if let Some(span) = differ.protected.get(addr) {
+        if let Some(span) = protected.get(addr) {
             diags.push(prevent_destroy_error(
                 addr,
                 span,
@@ -207,7 +208,6 @@ async fn plan_once(
         });
     }
     drop(visited);
-    let mut changes = differ.changes;
     changes.extend(deletes);
 
     let outputs = if options.mode == PlanMode::Destroy {
@@ -267,10 +267,12 @@ struct Differ<'a> {
     /// Generators of secrets lost by an interrupted apply, to plan again (second try).
     regenerate: &'a BTreeSet<ResourceAddr>,
     /// Generators found lost on this try.
-    lost: BTreeSet<ResourceAddr>,
-    changes: Vec<ResourceChange>,
+    lost: Mutex<BTreeSet<ResourceAddr>>,
+    /// Each planned instance's change, with its place in the walk's order: the walk may plan
+    /// instances on several threads, and the plan lists them as a one-thread walk would.
+    changes: Mutex<Vec<(WalkPosition, ResourceChange)>>,
     /// Instances whose configuration sets `prevent_destroy`, with where.
-    protected: BTreeMap<ResourceAddr, Span>,
+    protected: Mutex<BTreeMap<ResourceAddr, Span>>,
 }
 
 impl<'a> Differ<'a> {
@@ -310,11 +312,7 @@ impl<'a> Differ<'a> {
         }
     }
 
-    async fn plan_data(
-        &mut self,
-        inst: InstanceConfig,
-        schema: &Schema,
-    ) -> Result<Expr, Diagnostic> {
+    async fn plan_data(&self, inst: InstanceConfig, schema: &Schema) -> Result<Expr, Diagnostic> {
         let known: Option<BTreeMap<String, Value>> = inst
             .config
             .iter()
@@ -355,30 +353,50 @@ impl<'a> Differ<'a> {
             .collect();
         let object = planned_object(&inst.addr, schema, BTreeMap::new(), &inst.span);
         let after = config_expr(inst.config, &inst.span);
-        self.changes.push(ResourceChange {
-            address: inst.addr.clone(),
-            mode: ResourceMode::Data,
-            resource_type: inst.resource_type,
-            provider: inst.provider,
-            action: Action::Read,
-            reason: Some(ActionReason::ReadBecauseConfigUnknown),
-            id: None,
-            before: None,
-            after: Some(after),
-            attributes,
-            replace_paths: Vec::new(),
-            depends_on: inst.depends_on,
-            create_before_destroy: false,
-            timeouts: Default::default(),
-            weight: schema.typical_create_secs,
-        });
+        let position = inst.position;
+        self.record(
+            position,
+            ResourceChange {
+                address: inst.addr.clone(),
+                mode: ResourceMode::Data,
+                resource_type: inst.resource_type,
+                provider: inst.provider,
+                action: Action::Read,
+                reason: Some(ActionReason::ReadBecauseConfigUnknown),
+                id: None,
+                before: None,
+                after: Some(after),
+                attributes,
+                replace_paths: Vec::new(),
+                depends_on: inst.depends_on,
+                create_before_destroy: false,
+                timeouts: Default::default(),
+                weight: schema.typical_create_secs,
+            },
+        );
         Ok(object)
     }
+
+    fn record(&self, position: WalkPosition, change: ResourceChange) {
+        lock(&self.changes).push((position, change));
+    }
+}
+
+/// A lock whose holder cannot leave the data half-written (each critical section is one
+/// insert or push), so a panic elsewhere that poisoned it changes nothing.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn take<T: Default>(mutex: &Mutex<T>) -> T {
+    std::mem::take(&mut *lock(mutex))
 }
 
 #[async_trait]
 impl InstancePlanner for Differ<'_> {
-    async fn plan_instance(&mut self, mut inst: InstanceConfig) -> Result<Expr, Diagnostic> {
+    async fn plan_instance(&self, mut inst: InstanceConfig) -> Result<Expr, Diagnostic> {
         let Some(schema) = self.schemas.get(&inst.resource_type) else {
             return Err(Diagnostic::error_at(
                 format!("unknown resource type `{}`", inst.resource_type),
@@ -389,7 +407,7 @@ impl InstancePlanner for Differ<'_> {
             return self.plan_data(inst, schema).await;
         }
         if let Some(span) = &inst.lifecycle.prevent_destroy {
-            self.protected.insert(inst.addr.clone(), span.clone());
+            lock(&self.protected).insert(inst.addr.clone(), span.clone());
         }
         let before = self.before(&inst.addr);
         let ignore_all = inst
@@ -527,7 +545,7 @@ impl InstancePlanner for Differ<'_> {
             if before.is_none()
                 && let Some(generator) = expr.as_literal().and_then(|v| self.generator_of(v))
             {
-                self.lost.insert(generator);
+                lock(&self.lost).insert(generator);
             }
             return Err(Diagnostic::error_at(
                 format!(
@@ -615,7 +633,7 @@ impl InstancePlanner for Differ<'_> {
             .resources
             .get(&inst.addr)
             .and_then(|r| r.id.clone());
-        self.changes.push(ResourceChange {
+        let change = ResourceChange {
             address: inst.addr,
             mode: ResourceMode::Managed,
             resource_type: inst.resource_type,
@@ -635,7 +653,8 @@ impl InstancePlanner for Differ<'_> {
             create_before_destroy: inst.lifecycle.create_before_destroy,
             timeouts: inst.timeouts,
             weight: schema.typical_create_secs,
-        });
+        };
+        self.record(inst.position, change);
         Ok(object)
     }
 }
@@ -844,4 +863,133 @@ fn planned_object(
         })
         .collect();
     Expr::new(ExprKind::Map(entries), span.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The walk on several threads against the walk on one: the same plan, change for change
+    //! in the same order, and the same errors in the same order.
+
+    use super::*;
+    use crate::bench;
+    use crate::plan::{PlanMode, StateRef};
+    use crate::spec::load::load_environment;
+
+    /// Loads the project in `dir` and plans it from `state` on a runtime of one thread (the
+    /// walk then runs on it) or of two (the walk spreads over both cores).
+    fn plan_on(dir: &std::path::Path, state: &State, threads: usize) -> Result<Plan, Vec<String>> {
+        let catalog = crate::providers::builtin_catalog();
+        let loaded = load_environment(dir, bench::plan::ENVIRONMENT, &catalog.schemas);
+        let Some(env) = loaded.env else {
+            return Err(loaded
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect());
+        };
+        let graph = ConfigGraph::build(&env).expect("the generated project has no cycle");
+        let runtime = if threads == 1 {
+            tokio::runtime::Builder::new_current_thread().build()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .build()
+        }
+        .expect("a runtime");
+        let plan = runtime.block_on(make_plan(
+            PlanInputs {
+                env: &env,
+                graph: &graph,
+                schemas: &catalog.schemas,
+                prior_state: StateRef::of(Some(state)),
+                refreshed: state,
+                live: &BTreeMap::new(),
+                providers: None,
+            },
+            &PlanOptions {
+                mode: PlanMode::Normal,
+                replace: Vec::new(),
+            },
+        ));
+        plan.map_err(|diags| diags.iter().map(|d| d.message.clone()).collect())
+    }
+
+    fn changes(plan: &Plan) -> serde_json::Value {
+        serde_json::json!({
+            "changes": serde_json::to_value(&plan.changes).expect("changes serialize"),
+            "outputs": serde_json::to_value(&plan.outputs).expect("outputs serialize"),
+        })
+    }
+
+    #[test]
+    fn forty_module_instances_planned_on_two_threads_give_the_plan_of_one_thread() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let catalog = crate::providers::builtin_catalog();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let (resources, creates) = runtime
+            .block_on(bench::plan_from_nothing(dir.path(), 40 * 24))
+            .expect("the generated project plans");
+        // The state an apply left, then edited by hand: updates and replacements among the
+        // no-ops, and one resource the configuration no longer has (a delete).
+        let mut state = bench::plan::synthesize_state(&creates, &catalog);
+        let edited = bench::plan::change_every(&mut state, &catalog, 7);
+        let mut gone = state
+            .resources
+            .values()
+            .next()
+            .cloned()
+            .expect("a resource");
+        gone.resource_type = "fake_alarm".into();
+        state.resources.insert(
+            "module.cell99.fake_alarm.alarm[\"cpu\"]"
+                .parse()
+                .expect("an address"),
+            gone,
+        );
+
+        let one = plan_on(dir.path(), &state, 1).expect("plans on one thread");
+        let two = plan_on(dir.path(), &state, 2).expect("plans on two threads");
+
+        assert_eq!(one.changes.len(), resources + 1);
+        let acted = |p: &Plan| {
+            p.changes
+                .iter()
+                .filter(|c| c.action != Action::NoOp)
+                .count()
+        };
+        assert!(
+            acted(&one) > edited,
+            "{} changes for {edited} edits",
+            acted(&one)
+        );
+        assert_eq!(changes(&one), changes(&two));
+    }
+
+    #[test]
+    fn errors_found_on_two_threads_come_in_the_order_of_one_thread() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        runtime
+            .block_on(bench::plan_from_nothing(dir.path(), 12 * 24))
+            .expect("the generated project plans");
+        // Every other module instance is passed an input of the wrong type, which only the
+        // evaluation finds (the input is an expression of the caller).
+        let env_file = dir.path().join("environments/bench.yaml");
+        let mut env = std::fs::read_to_string(&env_file).expect("the environment");
+        for i in (1..12).step_by(2) {
+            env = env.replace(&format!("index: {i} }}"), "index: \"${environment}\" }");
+        }
+        std::fs::write(&env_file, env).expect("write the environment");
+
+        let state = State::new(bench::plan::ENVIRONMENT);
+        let one = plan_on(dir.path(), &state, 1).expect_err("fails on one thread");
+        let two = plan_on(dir.path(), &state, 2).expect_err("fails on two threads");
+        assert_eq!(one.len(), 6, "{one:#?}");
+        assert!(one[0].contains("`index`"), "{one:#?}");
+        assert_eq!(one, two);
+    }
 }

@@ -5,7 +5,10 @@
 //! what happens to it and answers with what references to it see (known attributes as literals,
 //! the rest as residuals). The differ is one planner; `validate` uses the same one with no state.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use async_trait::async_trait;
 
@@ -39,13 +42,21 @@ pub struct InstanceConfig {
     pub lifecycle: Lifecycle,
     pub timeouts: Timeouts,
     pub span: Span,
+    /// Where the instance comes in a walk on one thread.
+    pub position: WalkPosition,
 }
 
-/// Decides what happens to each instance as the walk reaches it.
+/// Where an instance comes in a walk on one thread: its block's place in the graph's order,
+/// then its place among the block's instances. The walk plans instances that do not depend
+/// on each other on several threads; a planner that records them orders them by this.
+pub type WalkPosition = (usize, usize);
+
+/// Decides what happens to each instance as the walk reaches it. The walk calls it from
+/// several threads at once for instances that do not depend on each other.
 #[async_trait]
-pub trait InstancePlanner: Send {
+pub trait InstancePlanner: Sync {
     /// Returns the object references to this instance see.
-    async fn plan_instance(&mut self, instance: InstanceConfig) -> Result<Expr, Diagnostic>;
+    async fn plan_instance(&self, instance: InstanceConfig) -> Result<Expr, Diagnostic>;
 }
 
 /// What the walk produced besides the planner's own results.
@@ -68,30 +79,22 @@ pub struct EvaluatedOutput {
 }
 
 /// Walks `graph` in order, evaluating everything and handing each instance to `planner`.
+///
+/// On a multi-threaded runtime the walk runs on as many threads as there are cores: an item
+/// starts once everything it references is done, so the module instances of a large estate
+/// are evaluated side by side. What it reports (diagnostics, and through the planner the
+/// changes) comes out in the order of a walk on one thread.
 pub async fn evaluate(
     env: &Environment,
     graph: &ConfigGraph,
     schemas: &SchemaRegistry,
-    planner: &mut dyn InstancePlanner,
+    planner: &dyn InstancePlanner,
 ) -> Result<Evaluated, Vec<Diagnostic>> {
-    let mut walk = Walk {
-        env,
-        graph,
-        env_vars: environment_variables(),
-        inputs: vec![HashMap::new(); graph.instances.len()],
-        locals: vec![HashMap::new(); graph.instances.len()],
-        outputs: vec![HashMap::new(); graph.instances.len()],
-        bindings: HashMap::new(),
-        addrs: HashMap::new(),
-        failed: HashSet::new(),
-        diags: Vec::new(),
-        expanded: 0,
-    };
-
+    let mut diags = Vec::new();
     let providers = match provider_configs(env) {
         Ok(p) => p,
         Err(d) => {
-            walk.diags.extend(d);
+            diags.extend(d);
             Vec::new()
         }
     };
@@ -103,7 +106,7 @@ pub async fn evaluate(
                     Some(Value::Map(_)) => Some(e),
                     Some(Value::Null) => None,
                     _ => {
-                        walk.diags.push(
+                        diags.push(
                         Diagnostic::error_at("`tags` must be a mapping of tag names to values known before apply", &tags.span)
                             .with_help("write e.g. `tags: { env: dev, system: datasets }`"),
                     );
@@ -111,7 +114,7 @@ pub async fn evaluate(
                     }
                 },
                 Err(d) => {
-                    walk.diags.push(d);
+                    diags.push(d);
                     None
                 }
             }
@@ -119,43 +122,29 @@ pub async fn evaluate(
         None => None,
     };
     let known_providers: BTreeSet<String> = providers.iter().map(ProviderConfig::key).collect();
+    let mut walk = Walk::new(env, graph, schemas, env_tags, known_providers);
 
-    for &item in &graph.order {
-        // An item whose dependency failed cannot be evaluated meaningfully; its own error would
-        // only repeat the first one.
-        let blocked = graph
-            .resource_deps
-            .get(&item)
-            .is_some_and(|deps| deps.iter().any(|d| walk.failed.contains(d)))
-            || walk.depends_on_failed(item);
-        if blocked {
-            walk.failed.insert(item);
-            continue;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = tokio::runtime::Handle::try_current()
+        .ok()
+        .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let mut by_position = match runtime {
+        Some(handle) if threads > 1 && graph.order.len() > 1 => {
+            walk.on_threads(planner, &handle, threads)
         }
-        let result = match item {
-            Item::Input { inst, idx } => walk.input(inst, idx),
-            Item::Local { inst, idx } => walk.local(inst, idx),
-            Item::Output { inst, idx } => walk.output(inst, idx),
-            Item::Resource { inst, idx } => {
-                walk.resource(
-                    inst,
-                    idx,
-                    schemas,
-                    env_tags.as_ref(),
-                    &known_providers,
-                    planner,
-                )
-                .await
+        _ => {
+            let mut by_position = Vec::with_capacity(graph.order.len());
+            for &item in &graph.order {
+                by_position.push(walk.item(item, planner).await);
             }
-        };
-        if let Err(diags) = result {
-            walk.diags.extend(diags);
-            walk.failed.insert(item);
+            by_position
         }
-    }
+    };
+    walk.report_expansion_limit(&mut by_position);
+    diags.extend(by_position.into_iter().flatten());
 
-    if walk.diags.iter().any(Diagnostic::is_error) {
-        return Err(walk.diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
     }
     let root = &graph.instances[0].module;
     let outputs = root
@@ -164,7 +153,7 @@ pub async fn evaluate(
         .filter_map(|o| {
             Some(EvaluatedOutput {
                 name: o.name.text.clone(),
-                value: walk.outputs[0].get(&o.name.text)?.clone(),
+                value: walk.outputs[0].get(&o.name.text)?.get()?.clone(),
                 sensitive: o.sensitive,
             })
         })
@@ -188,13 +177,13 @@ pub async fn evaluate(
             resource_blocks.insert(addr.resource_address());
         }
     }
-    if walk.bindings.len() + walk.expanded >= WORTH_A_THREAD {
+    if walk.expanded.load(Ordering::Relaxed) >= WORTH_A_THREAD {
         drop_in_background((
-            walk.bindings,
-            walk.addrs,
-            walk.inputs,
-            walk.locals,
-            walk.outputs,
+            std::mem::take(&mut walk.bindings),
+            std::mem::take(&mut walk.addrs),
+            std::mem::take(&mut walk.inputs),
+            std::mem::take(&mut walk.locals),
+            std::mem::take(&mut walk.outputs),
         ));
     }
     Ok(Evaluated {
@@ -279,26 +268,97 @@ impl Scope for StaticScope<'_> {
     }
 }
 
+/// Values by name, each set once, when its item is evaluated: a reader sees only what is set,
+/// and the walk reads a value only once its item is done.
+type Slots = HashMap<String, OnceLock<Expr>>;
+
 struct Walk<'a> {
     env: &'a Environment,
     graph: &'a ConfigGraph,
+    schemas: &'a SchemaRegistry,
+    env_tags: Option<Expr>,
+    known_providers: BTreeSet<String>,
     env_vars: Expr,
-    inputs: Vec<HashMap<String, Expr>>,
-    locals: Vec<HashMap<String, Expr>>,
-    outputs: Vec<HashMap<String, Expr>>,
-    /// Resource block (module instance, name) → what references to it see.
-    bindings: HashMap<(usize, String), Expr>,
+    /// Per module instance.
+    inputs: Vec<Slots>,
+    locals: Vec<Slots>,
+    outputs: Vec<Slots>,
+    /// Per module instance, by resource block name: what references to it see.
+    bindings: Vec<Slots>,
     /// Resource item → the instance addresses it expanded to.
-    addrs: HashMap<Item, Vec<ResourceAddr>>,
-    failed: HashSet<Item>,
-    diags: Vec<Diagnostic>,
+    addrs: HashMap<Item, OnceLock<Vec<ResourceAddr>>>,
+    /// Item → its place in the graph's order.
+    positions: HashMap<Item, usize>,
+    /// By place in the graph's order: whether the item failed.
+    failed: Vec<AtomicBool>,
     /// Instances expanded so far over all blocks, bounded by [`MAX_INSTANCES_TOTAL`].
-    expanded: usize,
+    expanded: AtomicUsize,
+    /// By place in the graph's order: how many instances each resource block expanded to.
+    expansions: Vec<AtomicUsize>,
 }
 
 type ItemResult = Result<(), Vec<Diagnostic>>;
 
+/// The work queue of a walk on several threads: items whose references are all done, by
+/// place in the graph's order (the earliest first, as a walk on one thread takes them).
+struct Queue {
+    ready: BinaryHeap<Reverse<usize>>,
+    /// By place: how many of the item's references are not done yet.
+    waiting: Vec<usize>,
+    /// Items not done yet; none means every thread stops.
+    left: usize,
+}
+
 impl<'a> Walk<'a> {
+    fn new(
+        env: &'a Environment,
+        graph: &'a ConfigGraph,
+        schemas: &'a SchemaRegistry,
+        env_tags: Option<Expr>,
+        known_providers: BTreeSet<String>,
+    ) -> Walk<'a> {
+        let slots = |names: Vec<&str>| -> Slots {
+            names
+                .into_iter()
+                .map(|n| (n.to_string(), OnceLock::new()))
+                .collect()
+        };
+        let per_instance = |f: &dyn Fn(&super::model::Module) -> Vec<&str>| -> Vec<Slots> {
+            graph
+                .instances
+                .iter()
+                .map(|i| slots(f(&i.module)))
+                .collect()
+        };
+        Walk {
+            env,
+            graph,
+            schemas,
+            env_tags,
+            known_providers,
+            env_vars: environment_variables(),
+            inputs: per_instance(&|m| m.inputs.iter().map(|d| d.name.text.as_str()).collect()),
+            locals: per_instance(&|m| m.locals.iter().map(|(n, _)| n.text.as_str()).collect()),
+            outputs: per_instance(&|m| m.outputs.iter().map(|o| o.name.text.as_str()).collect()),
+            bindings: per_instance(&|m| m.resources.iter().map(|r| r.name.text.as_str()).collect()),
+            addrs: graph
+                .order
+                .iter()
+                .filter(|i| matches!(i, Item::Resource { .. }))
+                .map(|&i| (i, OnceLock::new()))
+                .collect(),
+            positions: graph
+                .order
+                .iter()
+                .enumerate()
+                .map(|(p, &i)| (i, p))
+                .collect(),
+            failed: graph.order.iter().map(|_| AtomicBool::new(false)).collect(),
+            expanded: AtomicUsize::new(0),
+            expansions: graph.order.iter().map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+
     fn scope(
         &self,
         inst: usize,
@@ -313,15 +373,155 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn depends_on_failed(&self, item: Item) -> bool {
-        // Inputs, locals and outputs have no resource deps entry for other non-resource items;
-        // check their direct references through the graph's dependents relation instead.
-        self.failed
-            .iter()
-            .any(|f| self.graph.dependents(*f).any(|d| d == item))
+    fn has_failed(&self, item: &Item) -> bool {
+        self.positions
+            .get(item)
+            .is_some_and(|&p| self.failed[p].load(Ordering::Acquire))
     }
 
-    fn input(&mut self, inst: usize, idx: usize) -> ItemResult {
+    /// Evaluates one item, whose references are all done, and returns its diagnostics.
+    async fn item(&self, item: Item, planner: &dyn InstancePlanner) -> Vec<Diagnostic> {
+        // An item whose dependency failed cannot be evaluated meaningfully; its own error would
+        // only repeat the first one.
+        let blocked = self
+            .graph
+            .resource_deps
+            .get(&item)
+            .is_some_and(|deps| deps.iter().any(|d| self.has_failed(d)))
+            || self.graph.dependencies(item).any(|d| self.has_failed(&d));
+        let result = if blocked {
+            Err(Vec::new())
+        } else {
+            match item {
+                Item::Input { inst, idx } => self.input(inst, idx),
+                Item::Local { inst, idx } => self.local(inst, idx),
+                Item::Output { inst, idx } => self.output(inst, idx),
+                Item::Resource { inst, idx } => self.resource(inst, idx, planner).await,
+            }
+        };
+        match result {
+            Ok(()) => Vec::new(),
+            Err(diags) => {
+                if let Some(&p) = self.positions.get(&item) {
+                    self.failed[p].store(true, Ordering::Release);
+                }
+                diags
+            }
+        }
+    }
+
+    /// Walks the graph on `threads` threads; returns each item's diagnostics by its place in
+    /// the graph's order.
+    fn on_threads(
+        &self,
+        planner: &dyn InstancePlanner,
+        runtime: &tokio::runtime::Handle,
+        threads: usize,
+    ) -> Vec<Vec<Diagnostic>> {
+        let order = &self.graph.order;
+        let waiting: Vec<usize> = order
+            .iter()
+            .map(|&i| self.graph.dependencies(i).count())
+            .collect();
+        let ready = waiting
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w == 0)
+            .map(|(p, _)| Reverse(p))
+            .collect();
+        let queue = Mutex::new(Queue {
+            ready,
+            waiting,
+            left: order.len(),
+        });
+        let wake = Condvar::new();
+        let results: Vec<OnceLock<Vec<Diagnostic>>> =
+            order.iter().map(|_| OnceLock::new()).collect();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    // A thread that panics stops the others instead of leaving them waiting
+                    // for its item; the panic then comes out of the scope.
+                    let stop_all = StopOnPanic {
+                        queue: &queue,
+                        wake: &wake,
+                    };
+                    loop {
+                        let next = {
+                            let mut q = lock(&queue);
+                            loop {
+                                if let Some(Reverse(p)) = q.ready.pop() {
+                                    break Some(p);
+                                }
+                                if q.left == 0 {
+                                    break None;
+                                }
+                                q = wake.wait(q).unwrap_or_else(PoisonError::into_inner);
+                            }
+                        };
+                        let Some(position) = next else { break };
+                        let item = order[position];
+                        let diags = runtime.block_on(self.item(item, planner));
+                        let _ = results[position].set(diags);
+                        let mut q = lock(&queue);
+                        q.left -= 1;
+                        for dependent in self.graph.dependents(item) {
+                            let p = self.positions[&dependent];
+                            q.waiting[p] -= 1;
+                            if q.waiting[p] == 0 {
+                                q.ready.push(Reverse(p));
+                            }
+                        }
+                        drop(q);
+                        wake.notify_all();
+                    }
+                    drop(stop_all);
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|r| r.into_inner().unwrap_or_default())
+            .collect()
+    }
+
+    /// The error of an environment that expands to too many instances, at the block where a
+    /// walk on one thread would have crossed the limit (a walk on several threads may have
+    /// counted the blocks in another order; the first to cross it stopped expanding).
+    fn report_expansion_limit(&self, by_position: &mut [Vec<Diagnostic>]) {
+        if self.expanded.load(Ordering::Relaxed) <= MAX_INSTANCES_TOTAL {
+            return;
+        }
+        let mut total = 0;
+        for (position, expansion) in self.expansions.iter().enumerate() {
+            total += expansion.load(Ordering::Relaxed);
+            if total <= MAX_INSTANCES_TOTAL {
+                continue;
+            }
+            let Item::Resource { inst, idx } = self.graph.order[position] else {
+                continue;
+            };
+            let block = &self.graph.instances[inst].module.resources[idx];
+            let span = block
+                .count
+                .as_ref()
+                .or(block.for_each.as_ref())
+                .map_or(&block.span, |e| &e.span);
+            by_position[position].push(
+                Diagnostic::error_at(
+                    format!(
+                        "the environment expands to more than {MAX_INSTANCES_TOTAL} resource instances (the limit for one environment), reached at `{}`",
+                        block.name.text
+                    ),
+                    span,
+                )
+                .with_help("split the environment into several environments with their own state"),
+            );
+            return;
+        }
+    }
+
+    fn input(&self, inst: usize, idx: usize) -> ItemResult {
         let instance = &self.graph.instances[inst];
         let decl = &instance.module.inputs[idx];
         let passed = instance.parent.as_ref().and_then(|(parent, call)| {
@@ -365,18 +565,18 @@ impl<'a> Walk<'a> {
             }
             None => value,
         };
-        self.inputs[inst].insert(decl.name.text.clone(), value);
+        set(&self.inputs[inst], &decl.name.text, value);
         Ok(())
     }
 
-    fn local(&mut self, inst: usize, idx: usize) -> ItemResult {
+    fn local(&self, inst: usize, idx: usize) -> ItemResult {
         let (name, expr) = &self.graph.instances[inst].module.locals[idx];
         let value = eval(expr, &self.scope(inst, None, None)).map_err(|d| vec![d])?;
-        self.locals[inst].insert(name.text.clone(), value);
+        set(&self.locals[inst], &name.text, value);
         Ok(())
     }
 
-    fn output(&mut self, inst: usize, idx: usize) -> ItemResult {
+    fn output(&self, inst: usize, idx: usize) -> ItemResult {
         let decl = &self.graph.instances[inst].module.outputs[idx];
         let value = eval(&decl.value, &self.scope(inst, None, None)).map_err(|d| vec![d])?;
         let value = match (decl.sensitive, value.as_literal()) {
@@ -385,22 +585,17 @@ impl<'a> Walk<'a> {
             }
             _ => value,
         };
-        self.outputs[inst].insert(decl.name.text.clone(), value);
+        set(&self.outputs[inst], &decl.name.text, value);
         Ok(())
     }
 
-    async fn resource(
-        &mut self,
-        inst: usize,
-        idx: usize,
-        schemas: &SchemaRegistry,
-        env_tags: Option<&Expr>,
-        known_providers: &BTreeSet<String>,
-        planner: &mut dyn InstancePlanner,
-    ) -> ItemResult {
+    async fn resource(&self, inst: usize, idx: usize, planner: &dyn InstancePlanner) -> ItemResult {
+        let known_providers = &self.known_providers;
+        let env_tags = self.env_tags.as_ref();
         let instance = &self.graph.instances[inst];
         let block = &instance.module.resources[idx];
-        let Some(schema) = schemas.get(&block.type_name.text) else {
+        let position = self.positions[&Item::Resource { inst, idx }];
+        let Some(schema) = self.schemas.get(&block.type_name.text) else {
             return Ok(()); // reported by the loader
         };
         let provider = match &block.provider {
@@ -532,23 +727,12 @@ impl<'a> Walk<'a> {
         } else {
             keys.push((None, None, None));
         }
-        self.expanded += keys.len();
-        if self.expanded > MAX_INSTANCES_TOTAL {
-            let span = block
-                .count
-                .as_ref()
-                .or(block.for_each.as_ref())
-                .map_or(&block.span, |e| &e.span);
-            return Err(vec![
-                Diagnostic::error_at(
-                    format!(
-                        "the environment expands to more than {MAX_INSTANCES_TOTAL} resource instances (the limit for one environment), reached at `{}`",
-                        block.name.text
-                    ),
-                    span,
-                )
-                .with_help("split the environment into several environments with their own state"),
-            ]);
+        // Past the limit nothing more is expanded; the error names the block where a walk on one
+        // thread crosses it (`report_expansion_limit`).
+        self.expansions[position].store(keys.len(), Ordering::Relaxed);
+        let expanded = self.expanded.fetch_add(keys.len(), Ordering::Relaxed) + keys.len();
+        if expanded > MAX_INSTANCES_TOTAL {
+            return Err(Vec::new());
         }
 
         let depends_on: Vec<ResourceAddr> = self
@@ -557,13 +741,20 @@ impl<'a> Walk<'a> {
             .get(&Item::Resource { inst, idx })
             .into_iter()
             .flatten()
-            .flat_map(|dep| self.addrs.get(dep).into_iter().flatten().cloned())
+            .flat_map(|dep| {
+                self.addrs
+                    .get(dep)
+                    .and_then(OnceLock::get)
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+            })
             .collect();
 
         let mut objects: Vec<(Option<InstanceKey>, Expr)> = Vec::with_capacity(keys.len());
         let mut diags = Vec::new();
         let mut instance_addrs = Vec::with_capacity(keys.len());
-        for (key, each, count) in keys {
+        for (n, (key, each, count)) in keys.into_iter().enumerate() {
             let addr = ResourceAddr {
                 module: instance.path.clone(),
                 mode,
@@ -596,6 +787,7 @@ impl<'a> Walk<'a> {
                     lifecycle: block.lifecycle.clone(),
                     timeouts,
                     span: block.span.clone(),
+                    position: (position, n),
                 })
                 .await;
             match planned {
@@ -604,8 +796,9 @@ impl<'a> Walk<'a> {
             }
             instance_addrs.push(addr);
         }
-        self.addrs
-            .insert(Item::Resource { inst, idx }, instance_addrs);
+        if let Some(slot) = self.addrs.get(&Item::Resource { inst, idx }) {
+            let _ = slot.set(instance_addrs);
+        }
         if !diags.is_empty() {
             return Err(diags);
         }
@@ -635,8 +828,7 @@ impl<'a> Walk<'a> {
                 .map(|(_, o)| o)
                 .unwrap_or(Expr::literal(Value::Null, span))
         };
-        self.bindings
-            .insert((inst, block.name.text.clone()), binding);
+        set(&self.bindings[inst], &block.name.text, binding);
         Ok(())
     }
 }
@@ -795,11 +987,43 @@ fn describe(value: &Value) -> &'static str {
     }
 }
 
-fn map_of(values: &HashMap<String, Expr>, span: &Span) -> Expr {
-    let mut entries: Vec<(String, Expr)> =
-        values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+fn map_of(values: &Slots, span: &Span) -> Expr {
+    let mut entries: Vec<(String, Expr)> = values
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.get()?.clone())))
+        .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     Expr::folded(ExprKind::Map(entries), span.clone())
+}
+
+/// Sets the value of `name`, which is evaluated once (a name declared twice keeps the first).
+fn set(slots: &Slots, name: &str, value: Expr) {
+    if let Some(slot) = slots.get(name) {
+        let _ = slot.set(value);
+    }
+}
+
+/// A lock whose holder cannot leave the queue half-changed, so poisoning changes nothing.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Stops every thread of a walk when the one holding it panics.
+struct StopOnPanic<'q> {
+    queue: &'q Mutex<Queue>,
+    wake: &'q Condvar,
+}
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut q = lock(self.queue);
+            q.left = 0;
+            q.ready.clear();
+            drop(q);
+            self.wake.notify_all();
+        }
+    }
 }
 
 /// One environment variable, sensitive from the moment it is read, or why it cannot be.
@@ -844,8 +1068,8 @@ impl Scope for ModuleScope<'_> {
     fn root_attr(&self, root: &str, attr: &str, _span: &Span) -> Option<Result<Expr, Diagnostic>> {
         let walk = self.walk;
         let found = match root {
-            "inputs" | "var" => walk.inputs[self.inst].get(attr),
-            "locals" | "local" => walk.locals[self.inst].get(attr),
+            "inputs" | "var" => walk.inputs[self.inst].get(attr).and_then(OnceLock::get),
+            "locals" | "local" => walk.locals[self.inst].get(attr).and_then(OnceLock::get),
             "module" => {
                 return None;
             }
@@ -858,7 +1082,7 @@ impl Scope for ModuleScope<'_> {
                     _ => None,
                 };
             }
-            _ => match walk.bindings.get(&(self.inst, root.to_string()))?.kind {
+            _ => match walk.bindings[self.inst].get(root)?.get()?.kind {
                 ExprKind::Map(ref entries) => {
                     entries.iter().find(|(k, _)| k == attr).map(|(_, v)| v)
                 }
@@ -886,7 +1110,10 @@ impl Scope for ModuleScope<'_> {
                 | "env"
                 | "environment"
         );
-        match self.walk.bindings.get(&(self.inst, name.to_string())) {
+        match self.walk.bindings[self.inst]
+            .get(name)
+            .and_then(OnceLock::get)
+        {
             Some(binding) if !reserved => Ok(prune(binding, steps)),
             _ => self.root(name, span),
         }
@@ -929,7 +1156,7 @@ impl Scope for ModuleScope<'_> {
             "env" => Ok(walk.env_vars.clone()),
             "environment" => Ok(Expr::literal(Value::String(walk.env.name.clone()), span.clone())),
             other => {
-                if let Some(binding) = walk.bindings.get(&(self.inst, other.to_string())) {
+                if let Some(binding) = walk.bindings[self.inst].get(other).and_then(OnceLock::get) {
                     return Ok(binding.clone());
                 }
                 if let Some(&child) = instance.children.get(other) {
