@@ -65,7 +65,7 @@ pub fn synthesize_state(plan: &Plan, catalog: &Catalog) -> State {
                 provider: change.provider.clone(),
                 status: ResourceStatus::Created,
                 id: Some(id),
-                attributes: seal(&attributes, &state.lineage),
+                attributes: std::sync::Arc::new(seal(&attributes, &state.lineage)),
                 dependencies: change.depends_on.clone(),
             },
         );
@@ -133,7 +133,7 @@ pub(crate) fn change_every(state: &mut State, catalog: &Catalog, every: usize) -
         let Some(schema) = catalog.schemas.get(&resource.resource_type) else {
             continue;
         };
-        let Value::Map(attrs) = &mut resource.attributes else {
+        let Value::Map(attrs) = std::sync::Arc::make_mut(&mut resource.attributes) else {
             continue;
         };
         let configured = schema.attributes.iter().find(|a| {

@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::Mutex as SyncMutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::task::Poll;
@@ -312,7 +313,7 @@ struct Run<'a> {
     /// Unsealed attributes returned by this run's provider calls, by address.
     known: SyncMutex<HashMap<String, Value>>,
     /// Attributes of instances this apply does not touch, from the plan.
-    untouched: HashMap<String, Value>,
+    untouched: HashMap<String, Arc<Value>>,
 }
 
 /// How one operation ended.
@@ -620,7 +621,7 @@ impl Run<'_> {
                             resource_type: old.resource_type,
                             provider: old.provider,
                             id,
-                            attributes: old.attributes,
+                            attributes: Arc::unwrap_or_clone(old.attributes),
                             dependencies: old.dependencies,
                         });
                         deposed_here = true;
@@ -644,7 +645,7 @@ impl Run<'_> {
                             .map(|d| d.as_secs()),
                     },
                     id: None,
-                    attributes: seal(&config, &self.salt),
+                    attributes: Arc::new(seal(&config, &self.salt)),
                     dependencies: change.depends_on.clone(),
                 },
             );
@@ -692,7 +693,7 @@ impl Run<'_> {
                         provider: change.provider.clone(),
                         status: ResourceStatus::Created,
                         id: Some(created.id.clone()),
-                        attributes: sealed,
+                        attributes: Arc::new(sealed),
                         dependencies: change.depends_on.clone(),
                     },
                 );
@@ -716,7 +717,7 @@ impl Run<'_> {
                                 provider: old.provider,
                                 status: ResourceStatus::Created,
                                 id: Some(old.id),
-                                attributes: old.attributes,
+                                attributes: Arc::new(old.attributes),
                                 dependencies: old.dependencies,
                             },
                         );
@@ -777,6 +778,7 @@ impl Run<'_> {
                 .before
                 .clone()
                 .or_else(|| current.map(|r| r.attributes.clone()))
+                .map(Arc::unwrap_or_clone)
                 .unwrap_or(Value::Null);
             (id, prior)
         };
@@ -820,7 +822,7 @@ impl Run<'_> {
                 provider: change.provider.clone(),
                 status: ResourceStatus::Created,
                 id: Some(id.clone()),
-                attributes: sealed,
+                attributes: Arc::new(sealed),
                 dependencies: change.depends_on.clone(),
             },
         );
@@ -844,7 +846,7 @@ impl Run<'_> {
             match current {
                 Some(r) => (
                     r.id.clone().map(DeleteTarget::Current),
-                    r.attributes.clone(),
+                    (*r.attributes).clone(),
                 ),
                 None => {
                     let old = state.deposed.iter().find(|d| {
@@ -866,7 +868,7 @@ impl Run<'_> {
             return Ok(None);
         };
         let id = target.id().to_string();
-        let prior = change.before.clone().unwrap_or(prior);
+        let prior = change.before.as_deref().cloned().unwrap_or(prior);
         let deleted = self
             .call(change, Op::Delete, || {
                 provider.delete(DeleteRequest {
@@ -936,7 +938,7 @@ impl Run<'_> {
                 provider: change.provider.clone(),
                 status: ResourceStatus::Created,
                 id: Some(id.clone()),
-                attributes: sealed,
+                attributes: Arc::new(sealed),
                 dependencies: change.depends_on.clone(),
             },
         );
@@ -1051,7 +1053,7 @@ impl Scope for ApplyScope<'_, '_> {
         known
             .get(addr)
             .cloned()
-            .or_else(|| self.run.untouched.get(addr).cloned())
+            .or_else(|| self.run.untouched.get(addr).map(|v| (**v).clone()))
     }
 }
 

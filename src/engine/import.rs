@@ -104,7 +104,7 @@ pub async fn import(
         provider: change.provider.clone(),
         status: ResourceStatus::Created,
         id: Some(found.id),
-        attributes: seal(&found.attributes, &state.lineage),
+        attributes: std::sync::Arc::new(seal(&found.attributes, &state.lineage)),
         dependencies: change.depends_on.clone(),
     };
     state.resources.insert(address, entry.clone());

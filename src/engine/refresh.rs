@@ -51,7 +51,7 @@ pub async fn refresh(
             address: addr.to_string(),
             id: resource.id.clone(),
             token,
-            prior: resource.attributes.clone(),
+            prior: (*resource.attributes).clone(),
         };
         groups
             .entry((resource.provider.clone(), resource.resource_type.clone()))
@@ -185,7 +185,7 @@ fn adopt(
     }
     resource.status = ResourceStatus::Created;
     resource.id = Some(found.id);
-    resource.attributes = seal(&live, &state.lineage);
+    resource.attributes = std::sync::Arc::new(seal(&live, &state.lineage));
     refreshed.live.insert(addr, live);
 }
 

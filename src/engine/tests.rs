@@ -773,7 +773,7 @@ async fn refresh_adopts_a_create_the_cloud_did_but_state_never_heard_of() {
             since: None,
         },
         id: None,
-        attributes: Value::from_json(&serde_json::json!({ "bucket": "team-logs" })),
+        attributes: Value::from_json(&serde_json::json!({ "bucket": "team-logs" })).into(),
         dependencies: Vec::new(),
     };
     state
@@ -802,7 +802,10 @@ async fn refresh_adopts_a_create_the_cloud_did_but_state_never_heard_of() {
 
     // Nothing is left to create: the next plan is a no-op and apply sends no second create.
     let mut noop = on_existing(&refreshed.state, "fake_bucket.logs", Action::NoOp, None);
-    noop.after = noop.before.clone().map(|v| Expr::literal(v, span()));
+    noop.after = noop
+        .before
+        .as_deref()
+        .map(|v| Expr::literal(v.clone(), span()));
     let (outcome, _) = cloud
         .apply(&plan(vec![noop]), refreshed.state, &NoHooks, 10)
         .await;
@@ -829,7 +832,7 @@ async fn a_create_that_lands_after_the_lookup_is_adopted_not_made_twice() {
             since: Some(since),
         },
         id: None,
-        attributes: Value::from_json(&serde_json::json!({ "bucket": bucket })),
+        attributes: Value::from_json(&serde_json::json!({ "bucket": bucket })).into(),
         dependencies: Vec::new(),
     };
     let mut state = State::new("dev");

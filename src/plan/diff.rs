@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
@@ -145,7 +145,7 @@ async fn plan_once(
         let attributes = match (&before, schema) {
             (Some(before), Some(schema)) => attribute_changes(
                 schema,
-                Some(before),
+                Some(before.as_ref()),
                 None,
                 &BTreeSet::new(),
                 &differ.state.lineage,
@@ -191,7 +191,7 @@ async fn plan_once(
             action: Action::Delete,
             reason: Some(ActionReason::DeleteBecauseDeposed),
             id: Some(old.id.clone()),
-            before: Some(old.attributes.clone()),
+            before: Some(Arc::new(old.attributes.clone())),
             after: None,
             attributes,
             replace_paths: Vec::new(),
@@ -282,14 +282,14 @@ impl<'a> Differ<'a> {
         self.state.resources.iter().find_map(|(addr, rs)| {
             let schema = self.schemas.get(&rs.resource_type)?;
             let generated = schema.provider == "random"
-                && matches!(&rs.attributes, Value::Map(m) if m.values().any(|v| v == digest));
+                && matches!(&*rs.attributes, Value::Map(m) if m.values().any(|v| v == digest));
             generated.then(|| addr.clone())
         })
     }
 
     /// The last known attributes: what refresh read where it could, else what state recorded
     /// (borrowed: most instances of a large plan change nothing and need no copy of it).
-    fn before(&self, addr: &ResourceAddr) -> Option<Cow<'a, Value>> {
+    fn before(&self, addr: &ResourceAddr) -> Option<Cow<'a, Arc<Value>>> {
         let rs = self.state.resources.get(addr)?;
         if rs.status != ResourceStatus::Created {
             return None;
@@ -299,14 +299,14 @@ impl<'a> Differ<'a> {
             // Write-only secrets do not come back from a read: keep what state recorded.
             Some(Value::Map(live)) => {
                 let mut merged = live.clone();
-                if let Value::Map(rec) = recorded {
+                if let Value::Map(rec) = &**recorded {
                     for (k, v) in rec {
                         if v.is_sensitive() && !merged.contains_key(k) {
                             merged.insert(k.clone(), v.clone());
                         }
                     }
                 }
-                Some(Cow::Owned(Value::Map(merged)))
+                Some(Cow::Owned(Arc::new(Value::Map(merged))))
             }
             _ => Some(Cow::Borrowed(recorded)),
         }
@@ -592,7 +592,7 @@ impl InstancePlanner for Differ<'_> {
         // keeps only the secrets' markers. Most of a large plan is no-ops, and listing every
         // attribute twice more for each of them was a third of the plan's memory.
         let attributes = if action == Action::NoOp {
-            secret_markers(schema, before.as_deref())
+            secret_markers(schema, before.as_deref().map(Arc::as_ref))
         } else {
             let after_values: BTreeMap<String, Value> = schema
                 .attributes
@@ -620,7 +620,7 @@ impl InstancePlanner for Differ<'_> {
             };
             attribute_changes(
                 schema,
-                before.as_deref(),
+                before.as_deref().map(Arc::as_ref),
                 Some(&after_values),
                 &forces,
                 &self.state.lineage,
@@ -643,8 +643,8 @@ impl InstancePlanner for Differ<'_> {
             id,
             // State holds secrets sealed already; only a value read from the cloud needs it.
             before: before.map(|b| match b {
-                Cow::Borrowed(recorded) => recorded.clone(),
-                Cow::Owned(live) => seal(&live, &self.state.lineage),
+                Cow::Borrowed(recorded) => Arc::clone(recorded),
+                Cow::Owned(live) => Arc::new(seal(&live, &self.state.lineage)),
             }),
             after: Some(config_expr(desired, &inst.span)),
             attributes,

@@ -45,7 +45,7 @@ pub fn detect(
         } else {
             match refreshed.resources.get(addr) {
                 Some(now) if now.attributes != before.attributes => {
-                    (Action::Update, Some(now.attributes.clone()))
+                    (Action::Update, Some((*now.attributes).clone()))
                 }
                 _ => continue,
             }
@@ -397,7 +397,7 @@ pub fn accept(state: &mut State, plan: &Plan) {
             _ => {
                 let now = d.after.as_ref().and_then(|e| e.as_literal());
                 if let (Some(rs), Some(now)) = (state.resources.get_mut(&d.address), now) {
-                    rs.attributes = now.clone();
+                    rs.attributes = std::sync::Arc::new(now.clone());
                 }
             }
         }

@@ -501,10 +501,13 @@ mod tests {
                     action: Action::DeleteThenCreate,
                     reason: Some(ActionReason::ReplaceBecauseCannotUpdate),
                     id: Some("db-123".to_string()),
-                    before: Some(Value::Map(BTreeMap::from([(
-                        "name".to_string(),
-                        Value::string("orders"),
-                    )]))),
+                    before: Some(
+                        Value::Map(BTreeMap::from([(
+                            "name".to_string(),
+                            Value::string("orders"),
+                        )]))
+                        .into(),
+                    ),
                     after: Some(literal(db_after)),
                     attributes: vec![
                         AttrChange {

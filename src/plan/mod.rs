@@ -11,6 +11,8 @@ pub mod render;
 pub mod secrets;
 pub mod target;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::addr::{ResourceAddr, ResourceMode};
@@ -205,8 +207,8 @@ pub struct ResourceChange {
     pub reason: Option<ActionReason>,
     /// The cloud id of the existing instance.
     pub id: Option<String>,
-    /// Last known attributes (refreshed), absent for a create.
-    pub before: Option<Value>,
+    /// Last known attributes (refreshed), absent for a create. Shared with the state.
+    pub before: Option<Arc<Value>>,
     /// The desired attributes: literals where known, residual expressions over other instances'
     /// attributes where known only after apply. Absent for a delete.
     pub after: Option<Expr>,

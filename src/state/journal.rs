@@ -155,7 +155,7 @@ mod tests {
             provider: "fake".into(),
             status: ResourceStatus::Created,
             id: Some(id.into()),
-            attributes: Value::Map(BTreeMap::from([("id".to_string(), Value::string(id))])),
+            attributes: Value::Map(BTreeMap::from([("id".to_string(), Value::string(id))])).into(),
             dependencies: Vec::new(),
         }
     }

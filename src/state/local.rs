@@ -749,7 +749,7 @@ mod tests {
             provider: "fake".to_string(),
             status: ResourceStatus::Created,
             id: Some(format!("net-{i:08}")),
-            attributes,
+            attributes: attributes.into(),
             dependencies: Vec::new(),
         };
         (addr, resource)

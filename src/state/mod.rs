@@ -12,6 +12,7 @@ pub mod surgery;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -65,8 +66,9 @@ pub struct ResourceState {
     pub status: ResourceStatus,
     /// The cloud id; absent while a create is pending.
     pub id: Option<String>,
-    /// Last known attributes, sealed.
-    pub attributes: Value,
+    /// Last known attributes, sealed. Shared with the plan's `before` of the instance, which
+    /// is the same value: a large plan would otherwise copy the whole state once more.
+    pub attributes: Arc<Value>,
     /// What this instance depended on when it was last applied: deletes run in the reverse order.
     pub dependencies: Vec<ResourceAddr>,
 }

@@ -129,7 +129,7 @@ mod tests {
                     provider: "fake".into(),
                     status: ResourceStatus::Created,
                     id: Some(format!("id-{a}")),
-                    attributes: Value::Null,
+                    attributes: Value::Null.into(),
                     dependencies: Vec::new(),
                 },
             );

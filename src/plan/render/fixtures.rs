@@ -95,7 +95,7 @@ pub fn resource(address: &str, action: Action, attributes: Vec<AttrChange>) -> R
             .get("id")
             .and_then(|v| v.as_str())
             .map(str::to_string),
-        before: (!before.is_empty()).then_some(Value::Map(before)),
+        before: (!before.is_empty()).then_some(Value::Map(before).into()),
         after: (action != Action::Delete).then(|| Expr::new(ExprKind::Map(after_entries), span())),
         replace_paths: attributes
             .iter()

@@ -34,7 +34,7 @@ pub(crate) fn mark_sensitive(v: Value) -> Value {
 
 /// The attributes before the change, with schema-sensitive attributes marked as secrets.
 pub(crate) fn before_attrs(change: &ResourceChange) -> Option<BTreeMap<String, Value>> {
-    let mut map = match change.before.as_ref()? {
+    let mut map = match change.before.as_deref()? {
         Value::Map(m) => m.clone(),
         // A whole-object secret: nothing inside may be shown.
         Value::Sensitive(_) => return Some(BTreeMap::new()),
