@@ -37,6 +37,7 @@ pub struct State {
     pub serial: u64,
     pub environment: String,
     pub cairn_version: String,
+    #[serde(deserialize_with = "sorted_map")]
     pub resources: BTreeMap<ResourceAddr, ResourceState>,
     /// Root outputs after the last apply, sealed.
     pub outputs: BTreeMap<String, Value>,
@@ -300,6 +301,37 @@ pub trait StateStore: Send + Sync {
             backend: self.describe(),
         })
     }
+}
+
+/// A map read whole, then built in one pass: cairn writes state sorted by address, and building
+/// a map from sorted entries costs no search per entry, as inserting them one by one does (a
+/// tenth of reading a large state). Of keys given twice, the last counts, as with inserts.
+fn sorted_map<'de, D, K, V>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: Deserialize<'de> + Ord,
+    V: Deserialize<'de>,
+{
+    struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
+    impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> serde::de::Visitor<'de>
+        for Entries<K, V>
+    {
+        type Value = BTreeMap<K, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries.into_iter().collect())
+        }
+    }
+    deserializer.deserialize_map(Entries(std::marker::PhantomData))
 }
 
 #[cfg(test)]
