@@ -191,3 +191,55 @@ fn an_encrypted_bucket_with_lifecycle_rules_applies_replans_clean_changes_and_de
         assert!(left.contains("NoSuchBucket"), "{setting}: {left}");
     }
 }
+
+/// A bucket a teammate made by hand, and a spec that names it.
+const HANDMADE: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  logs:
+    type: aws_s3_bucket
+    properties: { bucket: handmade-logs }
+"#;
+
+#[test]
+fn a_bucket_that_exists_already_is_refused_not_taken_over_and_can_be_imported() {
+    let moto = Moto::start();
+    let made = moto.rest("PUT", "/handmade-logs", "s3");
+    assert!(made.starts_with("HTTP/1.1 200"), "{made}");
+    let p = Project::with(&[("environments/dev.yaml", HANDMADE)]);
+
+    // AWS answers a create of a bucket the account owns with success in us-east-1: cairn
+    // would have managed, and one day deleted, a bucket it never made.
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_ne!(code, 0, "{stdout}\n{stderr}");
+    let said = format!("{stdout}\n{stderr}");
+    assert!(
+        said.contains("the bucket `handmade-logs` already exists")
+            && said.contains("cairn import aws_s3_bucket.logs handmade-logs"),
+        "{said}"
+    );
+    let tags = moto.rest("GET", "/handmade-logs?tagging", "s3");
+    assert!(!tags.contains("cairn:address"), "taken over: {tags}");
+    let (_, list, _) = run(&p, &moto, &["state", "list", "-e", "dev"]);
+    assert!(!list.contains("aws_s3_bucket.logs"), "in state: {list}");
+
+    // The way out the message names: import it, then apply the configured tags.
+    let (code, stdout, stderr) = run(
+        &p,
+        &moto,
+        &["import", "-e", "dev", "aws_s3_bucket.logs", "handmade-logs"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Resources: 0 added, 1 changed, 0 destroyed."),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(&p, &moto, &["plan", "-e", "dev", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let tags = moto.rest("GET", "/handmade-logs?tagging", "s3");
+    assert!(tags.contains("<Value>dev</Value>"), "{tags}");
+}

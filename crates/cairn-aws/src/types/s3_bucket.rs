@@ -112,6 +112,31 @@ impl Resource for Bucket {
 
     async fn create(&self, aws: &Clients, req: &CreateRequest) -> Result<String, ProviderError> {
         let bucket = required(TYPE, &req.config, "bucket")?;
+        // A bucket of this name that exists already is not taken over: AWS answers a create of
+        // a bucket this account owns with success in us-east-1 and with "already owned by
+        // you" elsewhere, and cairn would then manage (and one day delete) a bucket it never
+        // made. One that carries this address is ours: a create an earlier run cut short.
+        match owner(aws, bucket).await? {
+            Owner::NoBucket => {}
+            Owner::Tagged(owner) if owner == req.address => {
+                put_tags(aws, bucket, &req.config, &req.address).await?;
+                return Ok(bucket.to_string());
+            }
+            other => {
+                let whose = match other {
+                    Owner::Tagged(owner) => format!("cairn manages it as {owner}"),
+                    Owner::AnotherAccount => "another AWS account owns it".to_string(),
+                    _ => "this account has it, and cairn did not create it".to_string(),
+                };
+                return Err(ProviderError::new(
+                    ErrorKind::Invalid,
+                    format!(
+                        "the bucket `{bucket}` already exists ({whose}): bring it under {} with `cairn import {} {bucket}`, or choose another name",
+                        req.address, req.address
+                    ),
+                ));
+            }
+        }
         let mut call = aws.s3.create_bucket().bucket(bucket);
         // us-east-1 is the one region that rejects its own name as a location constraint.
         if aws.region != "us-east-1" {
@@ -147,6 +172,41 @@ impl Resource for Bucket {
             .await
             .map_err(|e| sdk_error("DeleteBucket", e))?;
         Ok(())
+    }
+}
+
+/// Who a bucket of some name belongs to, as far as cairn can tell before creating it.
+enum Owner {
+    NoBucket,
+    /// The ownership tag names this address.
+    Tagged(String),
+    Untagged,
+    AnotherAccount,
+}
+
+async fn owner(aws: &Clients, bucket: &str) -> Result<Owner, ProviderError> {
+    if let Err(e) = aws.s3.head_bucket().bucket(bucket).send().await {
+        let e = sdk_error("HeadBucket", e);
+        return match e.kind {
+            ErrorKind::NotFound => Ok(Owner::NoBucket),
+            ErrorKind::AccessDenied => Ok(Owner::AnotherAccount),
+            _ => Err(e),
+        };
+    }
+    match aws.s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) => Ok(out
+            .tag_set
+            .into_iter()
+            .find(|t| t.key == ADDRESS_TAG)
+            .map_or(Owner::Untagged, |t| Owner::Tagged(t.value))),
+        Err(e) => {
+            let e = sdk_error("GetBucketTagging", e);
+            if e.message.contains("NoSuchTagSet") {
+                Ok(Owner::Untagged)
+            } else {
+                Err(e)
+            }
+        }
     }
 }
 
