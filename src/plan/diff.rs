@@ -21,7 +21,7 @@ use crate::graph::ConfigGraph;
 use crate::providers::{DataRequest, ProviderSet, Timeouts};
 use crate::schema::{AttrType, Presence, Schema, SchemaRegistry};
 use crate::spec::diagnostic::Diagnostic;
-use crate::spec::evaluate::{InstanceConfig, InstancePlanner, WalkPosition, evaluate};
+use crate::spec::evaluate::{InstanceConfig, InstancePlanner, WalkPosition, evaluate, lock};
 use crate::spec::expr::{Expr, ExprKind, PathStep};
 use crate::spec::model::Environment;
 use crate::spec::span::Span;
@@ -380,14 +380,6 @@ impl<'a> Differ<'a> {
     fn record(&self, position: WalkPosition, change: ResourceChange) {
         lock(&self.changes).push((position, change));
     }
-}
-
-/// A lock whose holder cannot leave the data half-written (each critical section is one
-/// insert or push), so a panic elsewhere that poisoned it changes nothing.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn take<T: Default>(mutex: &Mutex<T>) -> T {

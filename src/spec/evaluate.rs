@@ -125,9 +125,13 @@ pub async fn evaluate(
     let mut walk = Walk::new(env, graph, schemas, env_tags, known_providers);
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime = tokio::runtime::Handle::try_current()
-        .ok()
-        .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    // The walk's threads block on the planner's futures (a data source's read), whose I/O the
+    // runtime's workers drive: only a multi-threaded runtime with a worker to spare can, as the
+    // calling thread may be one of them and blocks until the walk is done.
+    let runtime = tokio::runtime::Handle::try_current().ok().filter(|h| {
+        h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+            && h.metrics().num_workers() > 1
+    });
     let mut by_position = match runtime {
         Some(handle) if threads > 1 && graph.order.len() > 1 => {
             walk.on_threads(planner, &handle, threads)
@@ -1003,8 +1007,9 @@ fn set(slots: &Slots, name: &str, value: Expr) {
     }
 }
 
-/// A lock whose holder cannot leave the queue half-changed, so poisoning changes nothing.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks `mutex` even if a thread panicked holding it: the walk's critical sections (and the
+/// differ's) are each one push, insert or count, which a panic cannot leave half-done.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
