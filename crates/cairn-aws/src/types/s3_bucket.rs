@@ -66,16 +66,7 @@ impl Resource for Bucket {
                     .send()
                     .await
                     .map_err(|e| sdk_error("HeadBucket", e))?;
-                let tags: Vec<Tag> = match s3.get_bucket_tagging().bucket(&bucket).send().await {
-                    Ok(out) => out.tag_set,
-                    Err(e) => {
-                        let e = sdk_error("GetBucketTagging", e);
-                        if !e.message.contains("NoSuchTagSet") {
-                            return Err(e);
-                        }
-                        Vec::new()
-                    }
-                };
+                let tags = tag_set(&s3, &bucket).await?;
                 let owner = tags
                     .iter()
                     .find(|t| t.key == ADDRESS_TAG)
@@ -193,16 +184,21 @@ async fn owner(aws: &Clients, bucket: &str) -> Result<Owner, ProviderError> {
             _ => Err(e),
         };
     }
-    match aws.s3.get_bucket_tagging().bucket(bucket).send().await {
-        Ok(out) => Ok(out
-            .tag_set
-            .into_iter()
-            .find(|t| t.key == ADDRESS_TAG)
-            .map_or(Owner::Untagged, |t| Owner::Tagged(t.value))),
+    Ok(tag_set(&aws.s3, bucket)
+        .await?
+        .into_iter()
+        .find(|t| t.key == ADDRESS_TAG)
+        .map_or(Owner::Untagged, |t| Owner::Tagged(t.value)))
+}
+
+/// A bucket's tags; none when it has no tag set (S3 answers that with an error).
+async fn tag_set(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Vec<Tag>, ProviderError> {
+    match s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) => Ok(out.tag_set),
         Err(e) => {
             let e = sdk_error("GetBucketTagging", e);
             if e.message.contains("NoSuchTagSet") {
-                Ok(Owner::Untagged)
+                Ok(Vec::new())
             } else {
                 Err(e)
             }
