@@ -243,3 +243,111 @@ fn a_bucket_that_exists_already_is_refused_not_taken_over_and_can_be_imported() 
     let tags = moto.rest("GET", "/handmade-logs?tagging", "s3");
     assert!(tags.contains("<Value>dev</Value>"), "{tags}");
 }
+
+const INTERRUPTED: &str = r#"environment: dev
+providers:
+  aws: { region: us-east-1 }
+tags: { env: dev }
+resources:
+  logs:
+    type: aws_s3_bucket
+    properties: { bucket: handmade-logs }
+  assets:
+    type: aws_s3_bucket
+    properties: { bucket: crashed-assets }
+"#;
+
+/// Records, as an apply does before each create, the intent to create each of `addresses`
+/// (an `aws_s3_bucket` named by `bucket`) at this moment, as the last thing a killed run wrote.
+fn record_create_intents(p: &Project, buckets: &[(&str, &str)]) {
+    use cairn::addr::ResourceMode;
+    use cairn::state::local::LocalStore;
+    use cairn::state::{ResourceState, ResourceStatus, State, StateStore as _};
+    use std::sync::Arc;
+
+    let mut state = State::new("dev");
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .ok();
+    for (address, bucket) in buckets {
+        let Ok(addr) = address.parse() else {
+            panic!("bad address {address}");
+        };
+        state.resources.insert(
+            addr,
+            ResourceState {
+                resource_type: "aws_s3_bucket".into(),
+                mode: ResourceMode::Managed,
+                provider: "aws".into(),
+                status: ResourceStatus::Pending {
+                    token: format!("{}/{address}/0123456789abcdef", state.lineage),
+                    since,
+                },
+                id: None,
+                attributes: Arc::new(cairn::value::Value::from_json(
+                    &serde_json::json!({ "bucket": bucket, "tags": { "env": "dev" } }),
+                )),
+                dependencies: Vec::new(),
+            },
+        );
+    }
+    let store = LocalStore::new(
+        cairn::state::default_state_path(p.path(), "dev"),
+        "dev.json".into(),
+        "dev".into(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    runtime
+        .block_on(store.save(&mut state))
+        .unwrap_or_else(|e| panic!("state: {e}"));
+}
+
+#[test]
+fn after_a_crash_the_bucket_the_create_made_is_adopted_and_a_hand_made_one_is_not() {
+    let moto = Moto::start();
+    // A bucket someone made by hand before the run...
+    let made = moto.rest("PUT", "/handmade-logs", "s3");
+    assert!(made.starts_with("HTTP/1.1 200"), "{made}");
+    std::thread::sleep(std::time::Duration::from_secs(7));
+    // ...and a run killed with the creates of two buckets of the spec under way: the create of
+    // `crashed-assets` reached S3 and the kill came before its tags, the other never got further
+    // than its intent (before the look that would have refused the hand-made bucket).
+    let p = Project::with(&[("environments/dev.yaml", INTERRUPTED)]);
+    record_create_intents(
+        &p,
+        &[
+            ("aws_s3_bucket.logs", "handmade-logs"),
+            ("aws_s3_bucket.assets", "crashed-assets"),
+        ],
+    );
+    let made = moto.rest("PUT", "/crashed-assets", "s3");
+    assert!(made.starts_with("HTTP/1.1 200"), "{made}");
+
+    let (code, stdout, stderr) = run(&p, &moto, &["apply", "-e", "dev", "--auto-approve"]);
+    assert_ne!(code, 0, "{stdout}\n{stderr}");
+    let said = format!("{stdout}\n{stderr}");
+    assert!(
+        said.contains("cairn import aws_s3_bucket.logs handmade-logs"),
+        "the hand-made bucket was not refused: {said}"
+    );
+    let (_, list, _) = run(&p, &moto, &["state", "list", "-e", "dev"]);
+    assert!(list.contains("aws_s3_bucket.assets"), "not adopted: {list}");
+    assert!(!list.contains("aws_s3_bucket.logs"), "taken over: {list}");
+    let tags = moto.rest("GET", "/crashed-assets?tagging", "s3");
+    assert!(
+        tags.contains("<Value>aws_s3_bucket.assets</Value>") && tags.contains("<Value>dev</Value>"),
+        "the adopted bucket was not given its tags: {tags}"
+    );
+    let tags = moto.rest("GET", "/handmade-logs?tagging", "s3");
+    assert!(!tags.contains("cairn:address"), "taken over: {tags}");
+    let buckets = moto.s3_list_buckets();
+    assert_eq!(
+        buckets.matches("<Name>crashed-assets</Name>").count(),
+        1,
+        "{buckets}"
+    );
+}

@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use super::Outcome;
 use super::output::confirm;
 use super::progress::{self, Progress};
-use super::project::{Context, PlanFlags, lock_error, show_value};
+use super::project::{Context, PlanFlags, lock_and_read, show_value};
 use crate::engine::{self, ApplyOptions, Cancel, Op, RetryPolicy};
 use crate::plan::diff::PlanOptions;
 use crate::plan::render::human;
 use crate::plan::{Plan, PlanMode};
 use crate::providers::ProviderSet;
 use crate::spec::model::Backend;
-use crate::state::{LockInfo, State, StateStore};
+use crate::state::{State, StateStore};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -138,11 +138,7 @@ async fn apply_saved(
         },
     };
     let store = ctx.store(&plan.environment, &backend);
-    let _lock = store
-        .lock(LockInfo::for_current_process("apply"), flags.lock_timeout)
-        .await
-        .map_err(lock_error)?;
-    let stored = store.load().await?;
+    let (_lock, stored) = lock_and_read(&*store, "apply", flags.lock_timeout).await?;
     crate::plan::file::check_applicable(&plan, None, stored.as_ref())?;
     let state = stored.unwrap_or_else(|| State::new(&plan.environment));
     let providers = ProviderSet::from_configs(&ctx.catalog, &plan.providers)?;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,7 +17,7 @@ use crate::plan::diff::{PlanInputs, PlanOptions, make_plan};
 use crate::plan::{Plan, PlanMode, StateRef};
 use crate::providers::{Catalog, ProviderSet};
 use crate::spec::diagnostic::{Diagnostic, Sources};
-use crate::spec::load::load_environment;
+use crate::spec::load::load_environment_telling_backend;
 use crate::spec::model::{Backend, Environment};
 use crate::state::local::LocalStore;
 use crate::state::s3::S3Store;
@@ -25,7 +26,8 @@ use crate::value::Value;
 
 pub struct Context {
     pub dir: PathBuf,
-    pub catalog: Catalog,
+    /// Shared with the thread that loads the spec while the state is read.
+    pub catalog: Arc<Catalog>,
     pub color: bool,
 }
 
@@ -105,32 +107,69 @@ impl Context {
         }
         Ok(Context {
             dir,
-            catalog: crate::providers::builtin_catalog(),
+            catalog: Arc::new(crate::providers::builtin_catalog()),
             color: use_color(no_color),
         })
     }
 
     /// Loads and graphs an environment, printing warnings; errors come back rendered.
     pub fn load(&self, env: &str) -> anyhow::Result<Loaded> {
-        let loaded = load_environment(&self.dir, env, &self.catalog.schemas);
-        let sources = loaded.sources;
-        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = loaded
-            .diagnostics
-            .into_iter()
-            .partition(Diagnostic::is_error);
-        for w in &warnings {
-            eprint!("{}", sources.render(w));
-        }
-        let Some(environment) = loaded.env.filter(|_| errors.is_empty()) else {
-            return Err(diagnostics_error(&sources, &errors).into());
+        load_graphed(&self.dir, env, &self.catalog, |_| {})
+    }
+
+    /// [`Context::load`], and side by side with it the state's lock and the state: where the
+    /// state is is known as soon as the environment file is read, and reading a large state
+    /// takes about as long as loading the modules of its spec. Errors in the spec come first:
+    /// they are reported without waiting for a lock.
+    async fn load_with_state(
+        &self,
+        env: &str,
+        operation: &str,
+        lock_timeout: Duration,
+    ) -> anyhow::Result<(
+        Loaded,
+        Box<dyn StateStore>,
+        Box<dyn StateLock>,
+        Option<State>,
+    )> {
+        let (backend_tx, backend_rx) = tokio::sync::oneshot::channel::<Backend>();
+        let mut loading = {
+            let (dir, env, catalog) = (self.dir.clone(), env.to_string(), self.catalog.clone());
+            tokio::task::spawn_blocking(move || {
+                load_graphed(&dir, &env, &catalog, |backend| {
+                    let _ = backend_tx.send(backend.clone());
+                })
+            })
         };
-        let graph =
-            ConfigGraph::build(&environment).map_err(|d| diagnostics_error(&sources, &d))?;
-        Ok(Loaded {
-            env: environment,
-            graph,
-            sources,
-        })
+        let state = async {
+            // No backend: the environment file has errors, which the loader reports.
+            let backend = backend_rx.await.ok()?;
+            let store = self.store(env, &backend);
+            let read = lock_and_read(&*store, operation, lock_timeout).await;
+            Some((store, read))
+        };
+        tokio::pin!(state);
+        let joined = |joined: Result<anyhow::Result<Loaded>, tokio::task::JoinError>| {
+            joined.map_err(|e| anyhow::anyhow!("loading the environment failed: {e}"))?
+        };
+        let (loaded, state) = tokio::select! {
+            loaded = &mut loading => {
+                let loaded = joined(loaded)?;
+                (loaded, state.await)
+            }
+            state = &mut state => (joined(loading.await)?, state),
+        };
+        match state {
+            Some((store, read)) => {
+                let (lock, stored) = read?;
+                Ok((loaded, store, lock, stored))
+            }
+            None => {
+                let store = self.store(env, &loaded.env.backend);
+                let (lock, stored) = lock_and_read(&*store, operation, lock_timeout).await?;
+                Ok((loaded, store, lock, stored))
+            }
+        }
     }
 
     pub fn store(&self, env: &str, backend: &Backend) -> Box<dyn StateStore> {
@@ -211,13 +250,9 @@ impl Context {
         options: &PlanOptions,
         operation: &str,
     ) -> anyhow::Result<(Loaded, Planned)> {
-        let loaded = self.load(env)?;
-        let store = self.store(env, &loaded.env.backend);
-        let lock = store
-            .lock(LockInfo::for_current_process(operation), flags.lock_timeout)
-            .await
-            .map_err(lock_error)?;
-        let stored = store.load().await?;
+        let (loaded, store, lock, stored) = self
+            .load_with_state(env, operation, flags.lock_timeout)
+            .await?;
         let prior_state = StateRef::of(stored.as_ref());
         let mut state = stored.unwrap_or_else(|| State::new(env));
         // Renames first: refresh and diff then see each moved object under its new address.
@@ -294,6 +329,48 @@ impl Context {
             },
         ))
     }
+}
+
+/// Takes the state's lock for `operation`, then reads the state.
+pub async fn lock_and_read(
+    store: &dyn StateStore,
+    operation: &str,
+    lock_timeout: Duration,
+) -> anyhow::Result<(Box<dyn StateLock>, Option<State>)> {
+    let lock = store
+        .lock(LockInfo::for_current_process(operation), lock_timeout)
+        .await
+        .map_err(lock_error)?;
+    let stored = store.load().await?;
+    Ok((lock, stored))
+}
+
+/// Loads and graphs an environment, printing warnings; errors come back rendered. `on_backend`
+/// as in [`load_environment_telling_backend`].
+fn load_graphed(
+    dir: &Path,
+    env: &str,
+    catalog: &Catalog,
+    on_backend: impl FnOnce(&Backend),
+) -> anyhow::Result<Loaded> {
+    let loaded = load_environment_telling_backend(dir, env, &catalog.schemas, on_backend);
+    let sources = loaded.sources;
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = loaded
+        .diagnostics
+        .into_iter()
+        .partition(Diagnostic::is_error);
+    for w in &warnings {
+        eprint!("{}", sources.render(w));
+    }
+    let Some(environment) = loaded.env.filter(|_| errors.is_empty()) else {
+        return Err(diagnostics_error(&sources, &errors).into());
+    };
+    let graph = ConfigGraph::build(&environment).map_err(|d| diagnostics_error(&sources, &d))?;
+    Ok(Loaded {
+        env: environment,
+        graph,
+        sources,
+    })
 }
 
 pub fn diagnostics_error(sources: &Sources, diags: &[Diagnostic]) -> Reported {

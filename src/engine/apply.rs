@@ -18,9 +18,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex as SyncMutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
-use std::task::Poll;
 use std::time::Instant;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::{Mutex, MutexGuard};
 use tracing::{debug, info, warn};
 
@@ -356,7 +357,9 @@ async fn walk<'a>(run: &'a Run<'a>, graph: &'a OpGraph<'a>) -> WalkResult {
             node,
         })
         .collect();
-    let mut in_flight: Vec<OpFuture<'a>> = Vec::new();
+    // Only the operations that woke are polled: with hundreds in flight, polling every one on
+    // each wake made an unbounded apply quadratic in its width.
+    let mut in_flight: FuturesUnordered<OpFuture<'a>> = FuturesUnordered::new();
 
     loop {
         while in_flight.len() < parallelism && result.halted.is_none() && !run.cancel.is_cancelled()
@@ -371,7 +374,7 @@ async fn walk<'a>(run: &'a Run<'a>, graph: &'a OpGraph<'a>) -> WalkResult {
             break;
         }
         let (n, finished) = tokio::select! {
-            done = next_finished(&mut in_flight) => done,
+            Some(done) = in_flight.next() => done,
             _ = run.cancel.cancelled(), if !run.cancel.is_cancelled() => {
                 info!("apply cancelled: waiting for the operations in flight to finish");
                 continue;
@@ -437,20 +440,6 @@ async fn walk<'a>(run: &'a Run<'a>, graph: &'a OpGraph<'a>) -> WalkResult {
         }
     }
     result
-}
-
-/// Waits for any in-flight operation to finish and takes it out of the set.
-async fn next_finished<'a>(in_flight: &mut Vec<OpFuture<'a>>) -> (usize, Finished) {
-    std::future::poll_fn(|cx| {
-        for i in 0..in_flight.len() {
-            if let Poll::Ready(done) = in_flight[i].as_mut().poll(cx) {
-                drop(in_flight.swap_remove(i));
-                return Poll::Ready(done);
-            }
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 impl Run<'_> {
@@ -608,9 +597,14 @@ impl Run<'_> {
         let provider = self.providers.get(&change.provider)?;
         let addr = &change.address;
         let mut deposed_here = false;
+        let since;
         let token = {
             let mut state = self.journal.lock().await;
             let token = format!("{}/{addr}/{:016x}", state.lineage, rand::random::<u64>());
+            since = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs());
             if change.action == Action::CreateThenDelete
                 && let Some(old) = state.resources.remove(addr)
             {
@@ -639,10 +633,7 @@ impl Run<'_> {
                     provider: change.provider.clone(),
                     status: ResourceStatus::Pending {
                         token: token.clone(),
-                        since: std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .ok()
-                            .map(|d| d.as_secs()),
+                        since,
                     },
                     id: None,
                     attributes: Arc::new(seal(&config, &self.salt)),
@@ -660,7 +651,7 @@ impl Run<'_> {
                 async move {
                     // A create throttled in a later step (tagging, a follow-up call) may have
                     // made the object already: look for it by its token before making another.
-                    if retry && let Some(found) = self.find_created(change, token_ref, config_ref).await? {
+                    if retry && let Some(found) = self.find_created(change, token_ref, since, config_ref).await? {
                         info!(%addr, id = %found.id, "found the object a throttled create had made");
                         return Ok(CreateResponse {
                             id: found.id,
@@ -735,6 +726,7 @@ impl Run<'_> {
         &self,
         change: &ResourceChange,
         token: &str,
+        since: Option<u64>,
         config: &Value,
     ) -> Result<Option<ReadResult>, ProviderError> {
         let provider = self.providers.get(&change.provider)?;
@@ -746,6 +738,7 @@ impl Run<'_> {
                     address: address.clone(),
                     id: None,
                     token: Some(token.to_string()),
+                    since,
                     prior: config.clone(),
                 }],
             })

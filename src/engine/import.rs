@@ -74,6 +74,7 @@ pub async fn import(
             address: address.to_string(),
             id: Some(id.to_string()),
             token: None,
+            since: None,
             prior: change
                 .after
                 .as_ref()

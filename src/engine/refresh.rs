@@ -43,14 +43,15 @@ pub async fn refresh(
         if resource.mode != ResourceMode::Managed {
             continue;
         }
-        let token = match &resource.status {
-            ResourceStatus::Pending { token, .. } => Some(token.clone()),
-            ResourceStatus::Created => None,
+        let (token, since) = match &resource.status {
+            ResourceStatus::Pending { token, since } => (Some(token.clone()), *since),
+            ResourceStatus::Created => (None, None),
         };
         let item = ReadItem {
             address: addr.to_string(),
             id: resource.id.clone(),
             token,
+            since,
             prior: (*resource.attributes).clone(),
         };
         groups
@@ -64,6 +65,7 @@ pub async fn refresh(
             address: format!("{} (deposed {})", deposed.address, deposed.id),
             id: Some(deposed.id.clone()),
             token: None,
+            since: None,
             prior: deposed.attributes.clone(),
         };
         groups

@@ -105,6 +105,18 @@ pub fn available_environments(project_dir: &Path) -> Vec<String> {
 
 /// Loads `environments/<env>.yaml` under `project_dir` and every module it uses.
 pub fn load_environment(project_dir: &Path, env: &str, schemas: &SchemaRegistry) -> Loaded {
+    load_environment_telling_backend(project_dir, env, schemas, |_| {})
+}
+
+/// [`load_environment`], calling `on_backend` with the environment's state backend as soon as
+/// the environment file is read, before its modules load (not at all when the file has
+/// errors): a command can lock and read the state while the spec is still loading.
+pub fn load_environment_telling_backend(
+    project_dir: &Path,
+    env: &str,
+    schemas: &SchemaRegistry,
+    on_backend: impl FnOnce(&Backend),
+) -> Loaded {
     let mut loader = Loader {
         project_dir: project_dir.to_path_buf(),
         source_root: source_root(project_dir),
@@ -113,6 +125,7 @@ pub fn load_environment(project_dir: &Path, env: &str, schemas: &SchemaRegistry)
         diags: Vec::new(),
         modules: HashMap::new(),
         loading: Vec::new(),
+        on_backend: Some(Box::new(on_backend)),
     };
     let env = loader.environment(env);
     let has_errors = loader.diags.iter().any(Diagnostic::is_error);
@@ -147,6 +160,8 @@ struct Loader<'a> {
     modules: HashMap<PathBuf, Arc<Module>>,
     /// Modules being loaded, to report a module that includes itself.
     loading: Vec<PathBuf>,
+    /// See [`load_environment_telling_backend`].
+    on_backend: Option<Box<dyn FnOnce(&Backend) + 'a>>,
 }
 
 impl Loader<'_> {
@@ -256,6 +271,11 @@ impl Loader<'_> {
             }
         }
         let _ = name_seen;
+        if !self.diags.iter().any(Diagnostic::is_error)
+            && let Some(on_backend) = self.on_backend.take()
+        {
+            on_backend(&backend);
+        }
         let root = self.module_body(&file, &path, entries, true, 0)?;
         Some(Environment {
             name: env.to_string(),

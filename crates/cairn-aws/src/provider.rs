@@ -159,6 +159,7 @@ impl Provider for AwsProvider {
                         address: req.address.clone(),
                         id: None,
                         token: Some(req.token.clone()),
+                        since: None,
                         prior: req.config.clone(),
                     };
                     match read_adopting(resource, aws, std::slice::from_ref(&pending)).await {

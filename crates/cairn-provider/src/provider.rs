@@ -56,6 +56,10 @@ pub struct ReadItem {
     /// The idempotency token of a create that may or may not have completed (a crash between
     /// the cloud's answer and the state write). The adapter finds the resource by it.
     pub token: Option<String>,
+    /// When that create's intent was recorded (seconds since the Unix epoch). An adapter that
+    /// can only find a pending create's object by its name (no token, no tag yet) refuses one
+    /// the cloud says was made before it: that object was there already, not made by the create.
+    pub since: Option<u64>,
     /// Last known attributes.
     pub prior: Value,
 }

@@ -168,6 +168,7 @@ async fn reads_are_one_batched_call_and_never_return_the_password() {
         address: address.into(),
         id: id.map(String::from),
         token: token.map(String::from),
+        since: None,
         prior: Value::Null,
     };
     let read = fake

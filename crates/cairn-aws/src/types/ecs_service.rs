@@ -395,6 +395,7 @@ impl Resource for Service {
             address: req.address.clone(),
             id: Some(req.id.clone()),
             token: None,
+            since: None,
             prior: req.prior.clone(),
         };
         let (cluster, name) = locate(&item)
@@ -608,6 +609,7 @@ mod tests {
             address: "aws_ecs_service.app".into(),
             id: id.map(String::from),
             token: Some("t".into()),
+            since: None,
             prior,
         }
     }

@@ -190,6 +190,7 @@ pub async fn read_back(
         address: address.to_string(),
         id: Some(id.to_string()),
         token: None,
+        since: None,
         prior: config.clone(),
     };
     let started = tokio::time::Instant::now();

@@ -74,9 +74,15 @@ impl Resource for Bucket {
                 // A pending create is ours if it carries our address, or no owner at all: the
                 // bucket is tagged in a second call after CreateBucket, and a crash between the
                 // two leaves it untagged (this account owns it, and a create of this very name
-                // was under way). One that names another owner is not ours.
-                if item.id.is_none() && owner.is_some_and(|o| o != item.address) {
-                    return Ok(None);
+                // was under way). One that names another owner is not ours, and neither is an
+                // untagged one made before the create's intent was recorded: that bucket was
+                // there already (the crash came before the create looked and refused it).
+                if item.id.is_none() {
+                    match owner {
+                        Some(o) if o != item.address => return Ok(None),
+                        None if made_before(&s3, &bucket, item.since).await? => return Ok(None),
+                        _ => {}
+                    }
                 }
                 Ok(Some(
                     Attrs::new()
@@ -189,6 +195,43 @@ async fn owner(aws: &Clients, bucket: &str) -> Result<Owner, ProviderError> {
         .into_iter()
         .find(|t| t.key == ADDRESS_TAG)
         .map_or(Owner::Untagged, |t| Owner::Tagged(t.value)))
+}
+
+/// How far the cloud's clock may be behind ours when a bucket's creation date is compared with
+/// the time an intent was recorded. Too small a margin only refuses (with the import command to
+/// run) a bucket an interrupted create did make; too large a one would take over a hand-made
+/// bucket made that much earlier.
+const CLOCK_MARGIN_SECS: i64 = 5;
+
+/// Whether `bucket` was made before `since` (seconds since the Unix epoch), by its creation
+/// date in ListBuckets. Without a time to compare with, or a date, nothing says it was.
+async fn made_before(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    since: Option<u64>,
+) -> Result<bool, ProviderError> {
+    let Some(since) = since.and_then(|s| i64::try_from(s).ok()) else {
+        return Ok(false);
+    };
+    let mut continuation: Option<String> = None;
+    loop {
+        let page = s3
+            .list_buckets()
+            .prefix(bucket)
+            .set_continuation_token(continuation.take())
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListBuckets", e))?;
+        if let Some(found) = page.buckets().iter().find(|b| b.name() == Some(bucket)) {
+            return Ok(found
+                .creation_date()
+                .is_some_and(|made| made.secs() < since - CLOCK_MARGIN_SECS));
+        }
+        match page.continuation_token() {
+            Some(next) if !next.is_empty() => continuation = Some(next.to_string()),
+            _ => return Ok(false),
+        }
+    }
 }
 
 /// A bucket's tags; none when it has no tag set (S3 answers that with an error).

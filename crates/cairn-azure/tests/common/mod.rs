@@ -137,6 +137,7 @@ pub async fn read(
                     address: address.to_string(),
                     id: id.map(String::from),
                     token: None,
+                    since: None,
                     prior: (*prior).clone(),
                 })
                 .collect(),
