@@ -244,18 +244,12 @@ fn a_bucket_that_exists_already_is_refused_not_taken_over_and_can_be_imported() 
     assert!(tags.contains("<Value>dev</Value>"), "{tags}");
 }
 
-const INTERRUPTED: &str = r#"environment: dev
-providers:
-  aws: { region: us-east-1 }
-tags: { env: dev }
-resources:
-  logs:
-    type: aws_s3_bucket
-    properties: { bucket: handmade-logs }
-  assets:
-    type: aws_s3_bucket
-    properties: { bucket: crashed-assets }
-"#;
+/// The hand-made bucket's spec with a second bucket beside it.
+fn interrupted() -> String {
+    format!(
+        "{HANDMADE}  assets:\n    type: aws_s3_bucket\n    properties: {{ bucket: crashed-assets }}\n"
+    )
+}
 
 /// Records, as an apply does before each create, the intent to create each of `addresses`
 /// (an `aws_s3_bucket` named by `bucket`) at this moment, as the last thing a killed run wrote.
@@ -316,7 +310,7 @@ fn after_a_crash_the_bucket_the_create_made_is_adopted_and_a_hand_made_one_is_no
     // ...and a run killed with the creates of two buckets of the spec under way: the create of
     // `crashed-assets` reached S3 and the kill came before its tags, the other never got further
     // than its intent (before the look that would have refused the hand-made bucket).
-    let p = Project::with(&[("environments/dev.yaml", INTERRUPTED)]);
+    let p = Project::with(&[("environments/dev.yaml", &interrupted())]);
     record_create_intents(
         &p,
         &[

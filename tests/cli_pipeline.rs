@@ -700,6 +700,35 @@ fn lock_timeout_waits_for_the_holder_to_finish() {
     assert!(stdout.contains("No changes."), "{stdout}");
 }
 
+/// The state is locked and read while the spec loads: an error in the spec is still what the
+/// user hears, at once, and not a wait for someone else's lock.
+#[test]
+fn a_spec_error_is_reported_at_once_while_another_run_holds_the_lock() {
+    // Each create of the first apply takes 30 s: it holds the lock longer than the test runs.
+    let p = Project::with(&[
+        ("environments/dev.yaml", &dev_env("latency_ms: 30000")),
+        ("modules/network/module.yaml", NETWORK_MODULE),
+    ]);
+    let mut first = apply_holding_the_lock(&p);
+    let broken = NETWORK_MODULE.replace("type: fake_subnet", "type: fake_subnett");
+    p.write("modules/network/module.yaml", &broken);
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = run_with_secret(&p, &["plan", "-e", "dev", "--lock-timeout", "60s"]);
+    let took = started.elapsed();
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("modules/network/module.yaml:") && stderr.contains("fake_subnett"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("is locked by"), "{stderr}");
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "waited {took:?} for a lock before reporting the spec's error"
+    );
+}
+
 /// Starts `cairn apply` in the background and returns once it holds the state lock (its lock
 /// file names it).
 fn apply_holding_the_lock(p: &Project) -> std::process::Child {

@@ -161,8 +161,11 @@ struct Loader<'a> {
     /// Modules being loaded, to report a module that includes itself.
     loading: Vec<PathBuf>,
     /// See [`load_environment_telling_backend`].
-    on_backend: Option<Box<dyn FnOnce(&Backend) + 'a>>,
+    on_backend: Option<BackendHook<'a>>,
 }
+
+/// What [`load_environment_telling_backend`] calls with the backend.
+type BackendHook<'a> = Box<dyn FnOnce(&Backend) + 'a>;
 
 impl Loader<'_> {
     fn display_name(&self, path: &Path) -> Arc<str> {
