@@ -117,8 +117,8 @@ impl Context {
         load_graphed(&self.dir, env, &self.catalog, |_| {})
     }
 
-    /// [`Context::load`], and side by side with it the state's lock and the state: where the
-    /// state is is known as soon as the environment file is read, and reading a large state
+    /// [`Context::load`], and side by side with it the state's lock and the state: the state's
+    /// location is known as soon as the environment file is read, and reading a large state
     /// takes about as long as loading the modules of its spec. Errors in the spec come first:
     /// they are reported without waiting for a lock.
     async fn load_with_state(
