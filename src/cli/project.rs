@@ -159,17 +159,18 @@ impl Context {
             }
             state = &mut state => (joined(loading.await)?, state),
         };
-        match state {
-            Some((store, read)) => {
-                let (lock, stored) = read?;
-                Ok((loaded, store, lock, stored))
-            }
+        // A spec that loaded had its backend handed over; should that ever change, the state
+        // is read after the load instead of not at all.
+        let (store, read) = match state {
+            Some(state) => state,
             None => {
                 let store = self.store(env, &loaded.env.backend);
-                let (lock, stored) = lock_and_read(&*store, operation, lock_timeout).await?;
-                Ok((loaded, store, lock, stored))
+                let read = lock_and_read(&*store, operation, lock_timeout).await;
+                (store, read)
             }
-        }
+        };
+        let (lock, stored) = read?;
+        Ok((loaded, store, lock, stored))
     }
 
     pub fn store(&self, env: &str, backend: &Backend) -> Box<dyn StateStore> {

@@ -597,14 +597,13 @@ impl Run<'_> {
         let provider = self.providers.get(&change.provider)?;
         let addr = &change.address;
         let mut deposed_here = false;
-        let since;
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs());
         let token = {
             let mut state = self.journal.lock().await;
             let token = format!("{}/{addr}/{:016x}", state.lineage, rand::random::<u64>());
-            since = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()
-                .map(|d| d.as_secs());
             if change.action == Action::CreateThenDelete
                 && let Some(old) = state.resources.remove(addr)
             {

@@ -67,10 +67,7 @@ impl Resource for Bucket {
                     .await
                     .map_err(|e| sdk_error("HeadBucket", e))?;
                 let tags = tag_set(&s3, &bucket).await?;
-                let owner = tags
-                    .iter()
-                    .find(|t| t.key == ADDRESS_TAG)
-                    .map(|t| t.value.as_str());
+                let owner = address_tag(&tags);
                 // A pending create is ours if it carries our address, or no owner at all: the
                 // bucket is tagged in a second call after CreateBucket, and a crash between the
                 // two leaves it untagged (this account owns it, and a create of this very name
@@ -190,11 +187,15 @@ async fn owner(aws: &Clients, bucket: &str) -> Result<Owner, ProviderError> {
             _ => Err(e),
         };
     }
-    Ok(tag_set(&aws.s3, bucket)
-        .await?
-        .into_iter()
+    Ok(address_tag(&tag_set(&aws.s3, bucket).await?)
+        .map_or(Owner::Untagged, |owner| Owner::Tagged(owner.to_string())))
+}
+
+/// The address the ownership tag names, if the bucket has one.
+fn address_tag(tags: &[Tag]) -> Option<&str> {
+    tags.iter()
         .find(|t| t.key == ADDRESS_TAG)
-        .map_or(Owner::Untagged, |t| Owner::Tagged(t.value)))
+        .map(|t| t.value.as_str())
 }
 
 /// How far the cloud's clock may be behind ours when a bucket's creation date is compared with
